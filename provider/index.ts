@@ -1,0 +1,32 @@
+export { CredentialRotation, type CredentialRotationArgs } from "./credentialRotation";
+export {
+  credentialRotationProvider,
+  CREDENTIAL_OUTPUTS,
+  type RotationState,
+} from "./rotationProvider";
+export type { OnDelete, RotationInputs, InputFailure } from "./inputs";
+export { rotationWindow, type RotationWindowOptions } from "./rotationWindow";
+export { canonicalJson, triggerFingerprint, type TriggerValue } from "./trigger";
+export type {
+  IssuedCredentials,
+  QStashApiVersion,
+  QStashTarget,
+  RedisTarget,
+  RotationTarget,
+  SearchTarget,
+  TargetType,
+  VectorTarget,
+} from "./targets";
+export { RotatedButUnreadError } from "./targets";
+export {
+  UpstashApiError,
+  UpstashAuthError,
+  UpstashNotFoundError,
+  UpstashRateLimitError,
+  UpstashRequestError,
+  UpstashResponseError,
+  UpstashUnavailableError,
+  CredentialsConfigurationError,
+  type UpstashErrorCode,
+} from "./http/errors";
+export { UpstashClient, type ManagementCredentials, type UpstashClientOptions } from "./http/client";

@@ -1,0 +1,224 @@
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { rememberConfiguredCredentials, resolveCredentials } from "./credentials";
+import { DEFAULT_API_URL, UpstashClient } from "./http/client";
+import { UpstashNotFoundError } from "./http/errors";
+import { checkInputs, type RotationInputs } from "./inputs";
+import {
+  describeTarget,
+  readTarget,
+  RotatedButUnreadError,
+  rotateTarget,
+  type IssuedCredentials,
+  type RotationRecord,
+} from "./targets";
+import { canonicalJson, containsUnknown, triggerFingerprint } from "./trigger";
+
+/** Everything the provider keeps in state: the inputs, the trigger's fingerprint and the credentials. */
+export interface RotationState extends RotationInputs, Partial<IssuedCredentials> {
+  triggerHash: string;
+  rotatedAt: string;
+  rotationCount: number;
+  __provider?: string;
+}
+
+type Inputs = RotationInputs & { __provider?: string };
+
+/** Output names that hold credentials; the resource lists them in `additionalSecretOutputs`. */
+export const CREDENTIAL_OUTPUTS = ["token", "readOnlyToken", "password", "redisUrl", "env"] as const;
+
+const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
+  "resourceId",
+  "token",
+  "readOnlyToken",
+  "restUrl",
+  "endpoint",
+  "password",
+  "port",
+  "redisUrl",
+  "env",
+  "qstashApi",
+];
+
+/** The engine's marker for a secret value inside a provider's answer. */
+function secretValue(value: string | undefined): unknown {
+  return value === undefined
+    ? undefined
+    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+function envNumber(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** A client for this call: credentials and tuning are read now, never captured at load time. */
+function clientFor(inputs: { email?: string; apiKey?: string }): UpstashClient {
+  return new UpstashClient({
+    baseUrl: process.env.UPSTASH_API_URL || DEFAULT_API_URL,
+    credentials: resolveCredentials(inputs),
+    timeoutMs: envNumber("UPSTASH_API_TIMEOUT_MS"),
+    maxConcurrency: envNumber("UPSTASH_API_MAX_CONCURRENCY"),
+    retry: {
+      maxAttempts: envNumber("UPSTASH_API_MAX_ATTEMPTS"),
+      maxTotalMs: envNumber("UPSTASH_API_MAX_TOTAL_MS"),
+      baseDelayMs: envNumber("UPSTASH_API_RETRY_BASE_MS"),
+    },
+  });
+}
+
+/** Drops undefined members: the engine's Struct cannot hold them. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function settingsOf(inputs: Inputs): RotationInputs & { __provider?: string } {
+  return compact({
+    target: inputs.target,
+    trigger: inputs.trigger ?? null,
+    onDelete: inputs.onDelete ?? "keep",
+    email: inputs.email,
+    apiKey: inputs.apiKey,
+    __provider: inputs.__provider,
+  });
+}
+
+function withoutCredentials(state: RotationState): RotationState {
+  const copy: Record<string, unknown> = { ...state };
+  for (const field of CREDENTIAL_FIELDS) {
+    if (field !== "resourceId" && field !== "qstashApi") delete copy[field];
+  }
+  return copy as unknown as RotationState;
+}
+
+/** What an earlier state contributes to the next one: neither its credentials nor its settings. */
+function carriedOver(previous: RotationState): Partial<RotationState> {
+  const { email: _email, apiKey: _apiKey, ...rest } = withoutCredentials(previous);
+  return rest;
+}
+
+function recordOf(state: Partial<RotationState>): RotationRecord {
+  return { resourceId: state.resourceId, qstashApi: state.qstashApi };
+}
+
+function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): string {
+  return `${state.target.type}/${state.resourceId || "account"}`;
+}
+
+/**
+ * The reset happened but the new credentials are unknown: record the resource
+ * without credentials (a partial failure, so the engine keeps it) and let
+ * `pulumi refresh` read them.
+ */
+function partialFailure(error: RotatedButUnreadError, state: RotationState): Error {
+  const properties: Record<string, unknown> = { ...withoutCredentials(state) };
+  properties.email = secretValue(state.email);
+  properties.apiKey = secretValue(state.apiKey);
+  return Object.assign(new Error(error.message), {
+    id: resourceIdFor(state),
+    properties: compact(properties),
+    reasons: [error.message],
+  });
+}
+
+async function rotate(settings: Inputs, previous: RotationState | undefined): Promise<RotationState> {
+  const client = clientFor(settings);
+  const base: RotationState = {
+    ...(previous ? carriedOver(previous) : {}),
+    ...settings,
+    triggerHash: triggerFingerprint(settings.trigger),
+    rotatedAt: new Date().toISOString(),
+    rotationCount: (previous?.rotationCount ?? 0) + 1,
+  };
+  try {
+    const issued = await rotateTarget(client, settings.target, recordOf(previous ?? {}));
+    return compact({ ...base, ...issued });
+  } catch (error) {
+    if (error instanceof RotatedButUnreadError) throw partialFailure(error, base);
+    throw error;
+  }
+}
+
+function sameCredentials(a: Partial<IssuedCredentials>, b: IssuedCredentials): boolean {
+  return (
+    a.token === b.token &&
+    a.readOnlyToken === b.readOnlyToken &&
+    a.password === b.password &&
+    a.resourceId === b.resourceId
+  );
+}
+
+/**
+ * The dynamic provider behind `CredentialRotation`. Exported so that its
+ * operations can be called directly (tests, other tooling). It holds no state
+ * and captures nothing secret: credentials are read inside each operation.
+ */
+export const credentialRotationProvider: dynamic.ResourceProvider<Inputs, RotationState> = {
+  async configure(request) {
+    rememberConfiguredCredentials(
+      request.config.get("upstash:email"),
+      request.config.get("upstash:apiKey"),
+    );
+  },
+
+  async check(_olds, news) {
+    const { inputs, failures } = checkInputs(news as unknown as Record<string, unknown>);
+    return { inputs: inputs as unknown as Inputs, failures };
+  },
+
+  async diff(_id, olds, news) {
+    const replaces =
+      containsUnknown(news.target) || canonicalJson(news.target) !== canonicalJson(olds.target)
+        ? ["target"]
+        : [];
+    const triggerChanged =
+      containsUnknown(news.trigger) || triggerFingerprint(news.trigger ?? null) !== olds.triggerHash;
+    const settingsChanged =
+      (news.onDelete ?? "keep") !== (olds.onDelete ?? "keep") ||
+      news.email !== olds.email ||
+      news.apiKey !== olds.apiKey ||
+      // New provider code: an update stores it, so refresh and delete run it too.
+      news.__provider !== olds.__provider;
+    return {
+      changes: replaces.length > 0 || triggerChanged || settingsChanged,
+      replaces,
+      deleteBeforeReplace: false,
+    };
+  },
+
+  async create(inputs) {
+    const state = await rotate(settingsOf(inputs), undefined);
+    return { id: resourceIdFor(state), outs: state };
+  },
+
+  async update(_id, olds, news) {
+    const settings = settingsOf(news);
+    if (triggerFingerprint(settings.trigger) === olds.triggerHash) {
+      const { email: _email, apiKey: _apiKey, ...kept } = olds;
+      return { outs: { ...kept, ...settings } };
+    }
+    return { outs: await rotate(settings, olds) };
+  },
+
+  async read(id, props) {
+    if (!props) return { id, props };
+    const issued = await readTarget(clientFor(props), props.target, recordOf(props));
+    if (!issued) return { id: "", props: {} as RotationState };
+    if (sameCredentials(props, issued)) return { id, props };
+    return { id, props: compact({ ...withoutCredentials(props), ...issued }) };
+  },
+
+  async delete(_id, props) {
+    if ((props.onDelete ?? "keep") !== "rotate") return;
+    try {
+      await rotateTarget(clientFor(props), props.target, recordOf(props));
+    } catch (error) {
+      // Gone, or rotated without a readable answer: either way the last credentials are dead.
+      if (error instanceof UpstashNotFoundError || error instanceof RotatedButUnreadError) return;
+      throw new Error(
+        `onDelete "rotate": could not rotate the credentials of ${describeTarget(props.target)}: ${
+          error instanceof Error ? error.message : "unknown error"
+        }`,
+      );
+    }
+  },
+};
