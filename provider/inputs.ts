@@ -38,8 +38,8 @@ function inputSchema(targetKnown: boolean) {
     z.strictObject({ type: z.literal("qstash"), qstashUserId: id.optional() }),
   ]);
   return z.object({
-    target: targetKnown ? target : z.unknown(),
-    trigger: z.unknown(),
+    target: targetKnown ? target : z.unknown().optional(),
+    trigger: z.unknown().optional(),
     onDelete: z.enum(["keep", "rotate"]).optional(),
     email: z.string().trim().min(1).optional(),
     apiKey: z.string().trim().min(1).optional(),

@@ -1,0 +1,439 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
+import type { AddressInfo } from "net";
+import {
+  addIndex,
+  addQStashUser,
+  addRedis,
+  freshData,
+  newIndexCredentials,
+  newQStashCredentials,
+  newRedisCredentials,
+  type EmulatorAccount,
+  type EmulatorData,
+} from "./state";
+
+/** A switchable misbehaviour, applied to the API requests it matches. */
+export interface Fault {
+  kind:
+    | "status" // answer `status` (with `retryAfter`, `body`, `contentType`) without doing the work
+    | "latency" // wait `ms`, then carry on (other faults still apply)
+    | "drop" // destroy the connection without answering
+    | "hang" // never answer
+    | "malformed-json" // do the work, then answer a truncated JSON body
+    | "wrong-content-type"; // do the work, then answer with `Content-Type: text/html`
+  /** Only requests with this method. */
+  method?: string;
+  /** Only requests whose path matches this regular expression. */
+  path?: string;
+  /** How many matching requests it affects; unlimited when absent. */
+  times?: number;
+  status?: number;
+  retryAfter?: string;
+  body?: string;
+  contentType?: string;
+  ms?: number;
+}
+
+/** One API request as the emulator saw it. */
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  status: number;
+  /** True when this request changed credentials. */
+  rotated: boolean;
+  /** The fault that shaped the answer, if any. */
+  fault?: Fault["kind"] | "rate-limit" | "unauthorized";
+  at: number;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  account?: EmulatorAccount;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  /** Plain-text body instead of JSON. */
+  text?: boolean;
+  rotated?: boolean;
+}
+
+type Route = (data: EmulatorData, match: RegExpExecArray, emulator: UpstashEmulator) => Answer;
+
+const notFound = (what: string): Answer => ({ status: 404, body: { error: `${what} not found` } });
+
+const ROUTES: [string, RegExp, Route][] = [
+  [
+    "GET",
+    /^\/v2\/redis\/database\/([^/]+)$/,
+    (data, m) => {
+      const db = data.redis.get(m[1]);
+      return db ? { status: 200, body: db } : notFound("database");
+    },
+  ],
+  [
+    "POST",
+    /^\/v2\/redis\/reset-password\/([^/]+)$/,
+    (data, m) => {
+      const db = data.redis.get(m[1]);
+      if (!db) return notFound("database");
+      Object.assign(db, newRedisCredentials());
+      return { status: 200, body: db, rotated: true };
+    },
+  ],
+  [
+    "GET",
+    /^\/v2\/vector\/index\/([^/]+)$/,
+    (data, m) => {
+      const index = data.vector.get(m[1]);
+      return index ? { status: 200, body: index } : notFound("index");
+    },
+  ],
+  [
+    "POST",
+    /^\/v2\/vector\/index\/([^/]+)\/reset-password$/,
+    (data, m) => {
+      const index = data.vector.get(m[1]);
+      if (!index) return notFound("index");
+      Object.assign(index, newIndexCredentials());
+      return { status: 200, body: "OK", rotated: true };
+    },
+  ],
+  [
+    "GET",
+    /^\/v2\/search\/([^/]+)$/,
+    (data, m) => {
+      const index = data.search.get(m[1]);
+      return index ? { status: 200, body: index } : notFound("search index");
+    },
+  ],
+  [
+    "POST",
+    /^\/v2\/search\/([^/]+)\/reset-password$/,
+    (data, m) => {
+      const index = data.search.get(m[1]);
+      if (!index) return notFound("search index");
+      Object.assign(index, newIndexCredentials());
+      return { status: 200, body: "OK", rotated: true };
+    },
+  ],
+  [
+    "GET",
+    /^\/v2\/qstash\/users$/,
+    (data, _m, emulator) =>
+      emulator.legacyQStashOnly
+        ? { status: 404, body: "404 page not found", text: true }
+        : { status: 200, body: [...data.qstash.values()] },
+  ],
+  [
+    "GET",
+    /^\/v2\/qstash\/user\/([^/]+)$/,
+    (data, m, emulator) => {
+      const user = emulator.legacyQStashOnly ? undefined : data.qstash.get(m[1]);
+      return user ? { status: 200, body: user } : notFound("qstash user");
+    },
+  ],
+  [
+    "POST",
+    /^\/v2\/qstash\/rotate-token\/([^/]+)$/,
+    (data, m, emulator) => {
+      const user = emulator.legacyQStashOnly ? undefined : data.qstash.get(m[1]);
+      if (!user) return notFound("qstash user");
+      Object.assign(user, newQStashCredentials());
+      return { status: 200, body: user, rotated: true };
+    },
+  ],
+  [
+    "GET",
+    /^\/qstash\/user$/,
+    (data) => {
+      const user = data.qstash.values().next().value;
+      return user ? { status: 200, body: user } : notFound("qstash user");
+    },
+  ],
+  [
+    "POST",
+    /^\/qstash\/user\/rotatetoken$/,
+    (data) => {
+      const user = data.qstash.values().next().value;
+      if (!user) return notFound("qstash user");
+      Object.assign(user, newQStashCredentials());
+      return { status: 200, body: user, rotated: true };
+    },
+  ],
+];
+
+/**
+ * A local stand-in for the Upstash Developer API (`api.upstash.com`): the
+ * credential endpoints of Redis, Vector, Search and QStash (both QStash APIs),
+ * Basic auth, per-target state, fresh random credentials on every reset, a
+ * request log and switchable faults. Control endpoints live under `/_emulator/`.
+ */
+export class UpstashEmulator {
+  data: EmulatorData;
+  readonly log: LoggedRequest[] = [];
+  faults: Fault[] = [];
+  /** Requests per second before answering 429; 0 means unlimited. */
+  rateLimitPerSecond = 0;
+  /** Serve only the older account-level QStash API (the v2 QStash endpoints answer 404). */
+  legacyQStashOnly = false;
+  private windowStart = 0;
+  private windowCount = 0;
+  private server: Server | undefined;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.data = freshData(options.account);
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error("emulator is not listening");
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** Resets state, log, faults and limits to a fresh account. */
+  reset(account: EmulatorAccount = this.data.account): void {
+    this.data = freshData(account);
+    this.log.length = 0;
+    this.faults = [];
+    this.rateLimitPerSecond = 0;
+    this.legacyQStashOnly = false;
+  }
+
+  /** The resets that actually changed credentials. */
+  rotations(pathPattern?: RegExp): LoggedRequest[] {
+    return this.log.filter((entry) => entry.rotated && (!pathPattern || pathPattern.test(entry.path)));
+  }
+
+  /** Whether a REST token or password is the current one of some target. */
+  isCurrentCredential(value: string): boolean {
+    const { redis, vector, search, qstash } = this.data;
+    for (const db of redis.values()) {
+      if ([db.password, db.rest_token, db.read_only_rest_token].includes(value)) return true;
+    }
+    for (const index of [...vector.values(), ...search.values()]) {
+      if ([index.token, index.read_only_token].includes(value)) return true;
+    }
+    for (const user of qstash.values()) {
+      if ([user.token, user.read_only_token, user.password].includes(value)) return true;
+    }
+    return false;
+  }
+
+  async listen(port = 0, host = "127.0.0.1"): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500).end("emulator error");
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    const method = req.method ?? "GET";
+    const body = await readBody(req);
+    if (url.pathname.startsWith("/_emulator/")) {
+      this.control(method, url, body, res);
+      return;
+    }
+    if (url.pathname === "/data-plane/ping") {
+      const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+      const ok = token !== "" && this.isCurrentCredential(token);
+      send(res, { status: ok ? 200 : 401, body: ok ? "PONG" : "Unauthorized", text: true });
+      return;
+    }
+
+    const entry: LoggedRequest = { method, path: url.pathname, status: 0, rotated: false, at: Date.now() };
+    this.log.push(entry);
+
+    if (!this.authorized(req.headers.authorization)) {
+      entry.fault = "unauthorized";
+      entry.status = 401;
+      send(res, { status: 401, body: "Unauthorized", text: true });
+      return;
+    }
+    if (this.rateLimited()) {
+      entry.fault = "rate-limit";
+      entry.status = 429;
+      const retryAfter = Math.max(1, Math.ceil((this.windowStart + 1000 - Date.now()) / 1000));
+      res.setHeader("Retry-After", String(retryAfter));
+      send(res, { status: 429, body: { error: "Too many requests" } });
+      return;
+    }
+
+    let deferred: Fault | undefined;
+    for (const fault of this.takeFaults(method, url.pathname)) {
+      if (fault.kind === "latency") {
+        await new Promise((resolve) => setTimeout(resolve, fault.ms ?? 0));
+        continue;
+      }
+      entry.fault = fault.kind;
+      if (fault.kind === "drop") {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.kind === "hang") return;
+      if (fault.kind === "status") {
+        entry.status = fault.status ?? 500;
+        if (fault.retryAfter !== undefined) res.setHeader("Retry-After", fault.retryAfter);
+        res.writeHead(entry.status, { "Content-Type": fault.contentType ?? "text/plain" });
+        res.end(fault.body ?? "Internal Server Error");
+        return;
+      }
+      deferred = fault;
+    }
+
+    const answer = this.route(method, url.pathname);
+    entry.status = answer.status;
+    entry.rotated = answer.rotated === true;
+    if (deferred?.kind === "malformed-json" && answer.status === 200) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(answer.body).slice(0, 12));
+      return;
+    }
+    if (deferred?.kind === "wrong-content-type" && answer.status === 200) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<html><body>Upstash Console</body></html>");
+      return;
+    }
+    send(res, answer);
+  }
+
+  private route(method: string, path: string): Answer {
+    let pathKnown = false;
+    for (const [routeMethod, pattern, handler] of ROUTES) {
+      const match = pattern.exec(path);
+      if (!match) continue;
+      pathKnown = true;
+      if (routeMethod === method) return handler(this.data, match, this);
+    }
+    return pathKnown
+      ? { status: 405, body: "Method Not Allowed", text: true }
+      : { status: 404, body: "404 page not found", text: true };
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (!header?.startsWith("Basic ")) return false;
+    const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return (
+      colon > 0 &&
+      decoded.slice(0, colon) === this.data.account.email &&
+      decoded.slice(colon + 1) === this.data.account.apiKey
+    );
+  }
+
+  private rateLimited(): boolean {
+    if (this.rateLimitPerSecond <= 0) return false;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount++;
+    return this.windowCount > this.rateLimitPerSecond;
+  }
+
+  private takeFaults(method: string, path: string): Fault[] {
+    const hits = this.faults.filter(
+      (fault) =>
+        (!fault.method || fault.method === method) &&
+        (!fault.path || new RegExp(fault.path).test(path)) &&
+        (fault.times === undefined || fault.times > 0),
+    );
+    for (const fault of hits) if (fault.times !== undefined) fault.times--;
+    return hits;
+  }
+
+  /** The control API used by tests in other processes (e2e, benchmarks, the main job). */
+  private control(method: string, url: URL, body: string, res: ServerResponse): void {
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    const action = `${method} ${url.pathname}`;
+    switch (action) {
+      case "GET /_emulator/state":
+        return send(res, {
+          status: 200,
+          body: {
+            account: this.data.account,
+            redis: [...this.data.redis.values()],
+            vector: [...this.data.vector.values()],
+            search: [...this.data.search.values()],
+            qstash: [...this.data.qstash.values()],
+          },
+        });
+      case "GET /_emulator/requests":
+        return send(res, { status: 200, body: this.log });
+      case "POST /_emulator/reset":
+        this.reset((input.account as EmulatorAccount | undefined) ?? this.data.account);
+        return send(res, { status: 200, body: "OK" });
+      case "POST /_emulator/config":
+        if (Array.isArray(input.faults)) this.faults = input.faults as Fault[];
+        if (typeof input.rateLimitPerSecond === "number") {
+          this.rateLimitPerSecond = input.rateLimitPerSecond;
+        }
+        if (typeof input.legacyQStashOnly === "boolean") {
+          this.legacyQStashOnly = input.legacyQStashOnly;
+        }
+        if (input.clearLog === true) this.log.length = 0;
+        return send(res, { status: 200, body: "OK" });
+      case "POST /_emulator/targets": {
+        const kind = input.type;
+        const id = typeof input.id === "string" ? input.id : undefined;
+        const created =
+          kind === "redis"
+            ? addRedis(this.data, id)
+            : kind === "vector" || kind === "search"
+              ? addIndex(this.data, kind, id)
+              : kind === "qstash"
+                ? addQStashUser(this.data, id)
+                : undefined;
+        return send(res, created ? { status: 200, body: created } : { status: 400, body: "bad type" });
+      }
+      case "DELETE /_emulator/targets": {
+        const kind = input.type as "redis" | "vector" | "search" | "qstash";
+        const removed = this.data[kind]?.delete(String(input.id)) ?? false;
+        return send(res, { status: removed ? 200 : 404, body: removed ? "OK" : "not found" });
+      }
+      default:
+        return send(res, { status: 404, body: "unknown control endpoint", text: true });
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  if (answer.text) {
+    res.writeHead(answer.status, { "Content-Type": "text/plain; charset=utf-8" });
+    res.end(String(answer.body));
+    return;
+  }
+  res.writeHead(answer.status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(answer.body));
+}
+
+/** Starts an emulator on loopback; `port` 0 picks a free one. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<UpstashEmulator> {
+  const emulator = new UpstashEmulator(options);
+  await emulator.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  return emulator;
+}
