@@ -101,7 +101,14 @@ function recordOf(state: Partial<RotationState>): RotationRecord {
 }
 
 function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): string {
-  return `${state.target.type}/${state.resourceId || "account"}`;
+  const { target } = state;
+  const given =
+    target.type === "redis"
+      ? target.databaseId
+      : target.type === "qstash"
+        ? target.qstashUserId
+        : target.indexId;
+  return `${target.type}/${state.resourceId || given || "account"}`;
 }
 
 /**

@@ -85,7 +85,10 @@ export class UpstashClient {
   }
 
   async call<T>(spec: ApiCall<T>): Promise<T> {
-    const policy: RetryPolicy = { ...DEFAULT_RETRY, ...this.options.retry };
+    const policy: RetryPolicy = { ...DEFAULT_RETRY };
+    for (const [key, value] of Object.entries(this.options.retry ?? {})) {
+      if (typeof value === "number") policy[key as keyof RetryPolicy] = value;
+    }
     const secrets = [this.options.credentials.apiKey, this.options.credentials.email];
     const gate = sharedRequestGate(this.options.maxConcurrency ?? 4);
     const deadline = Date.now() + policy.maxTotalMs;

@@ -1,0 +1,187 @@
+import assert from "assert";
+import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
+import {
+  UpstashApiError,
+  UpstashAuthError,
+  UpstashNotFoundError,
+  UpstashRequestError,
+  UpstashUnavailableError,
+  type RotationState,
+} from "../../provider";
+import { createThroughProvider, provider, useEmulator } from "../helpers/emulator";
+
+const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
+const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
+
+/** Everything an error exposes, to search for secrets in. */
+function everything(error: unknown): string {
+  const own = error && typeof error === "object" ? Object.getOwnPropertyNames(error) : [];
+  const record = error as Record<string, unknown>;
+  return [String(error), ...own.map((key) => JSON.stringify(record[key]) ?? String(record[key]))].join("\n");
+}
+
+function assertNoSecrets(error: unknown, extra: string[] = []): void {
+  const text = everything(error);
+  for (const secret of [DEFAULT_ACCOUNT.apiKey, DEFAULT_ACCOUNT.email, ...extra]) {
+    assert.ok(!text.includes(secret), `error exposes a secret: ${text}`);
+  }
+  assert.ok(!/authorization/i.test(text), "error exposes an Authorization header");
+}
+
+describe("typed errors", () => {
+  const ctx = useEmulator();
+
+  it("401: says to check the key and email, and leaks neither", async () => {
+    process.env.UPSTASH_API_KEY = "wrong-key-SECRET-1234";
+    try {
+      await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
+        assert.ok(error instanceof UpstashAuthError);
+        assert.strictEqual(error.status, 401);
+        assert.strictEqual(error.code, "unauthorized");
+        assert.strictEqual(error.targetId, FIXTURE_IDS.redis);
+        assert.match(error.message, /Check the management API key and the email/);
+        assertNoSecrets(error, ["wrong-key-SECRET-1234"]);
+        return true;
+      });
+      assert.strictEqual(ctx.emulator.log.length, 1, "401 is not retried");
+    } finally {
+      process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
+    }
+  });
+
+  it("404: says the target does not exist in this account", async () => {
+    await assert.rejects(
+      createThroughProvider({ target: { type: "search", indexId: "no-such-index" } }),
+      (error: unknown) =>
+        error instanceof UpstashNotFoundError &&
+        error.status === 404 &&
+        /does not exist in this account/.test(error.message) &&
+        /Upstash said: "search index not found"/.test(error.message),
+    );
+  });
+
+  for (const [status, kind, pattern] of [
+    [403, UpstashAuthError, /not allowed/],
+    [400, UpstashRequestError, /rejected the request/],
+    [405, UpstashRequestError, /rejected the request/],
+    [406, UpstashRequestError, /rejected the request/],
+  ] as const) {
+    it(`${status}: a ${kind.name} with Upstash's own message, not retried`, async () => {
+      ctx.emulator.faults = [
+        { kind: "status", status, body: JSON.stringify({ message: `nope ${status}` }), contentType: "application/json" },
+      ];
+      await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
+        assert.ok(error instanceof kind, String(error));
+        assert.strictEqual((error as UpstashApiError).status, status);
+        assert.match((error as Error).message, pattern);
+        assert.match((error as Error).message, new RegExp(`Upstash said: "nope ${status}"`));
+        assertNoSecrets(error);
+        return true;
+      });
+      assert.strictEqual(ctx.emulator.log.length, 1);
+    });
+  }
+
+  it("redacts a credential that an error body echoes back", async () => {
+    ctx.emulator.faults = [{ kind: "status", status: 400, body: `bad key ${DEFAULT_ACCOUNT.apiKey}` }];
+    await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
+      assertNoSecrets(error);
+      assert.match(String(error), /\[redacted\]/);
+      return true;
+    });
+  });
+});
+
+describe("retries", () => {
+  const ctx = useEmulator();
+
+  it("429 with Retry-After: waits as told, then succeeds", async () => {
+    ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" }];
+    const started = Date.now();
+    const { state } = await createThroughProvider({ target: REDIS });
+    assert.ok(Date.now() - started >= 950, "Retry-After was not honoured");
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
+    assert.strictEqual(ctx.emulator.log.length, 2);
+    assert.ok(ctx.emulator.isCurrentCredential(state.token!));
+  });
+
+  for (const fault of [
+    { kind: "status", status: 503 },
+    { kind: "status", status: 500 },
+    { kind: "status", status: 429 },
+    { kind: "drop" },
+    { kind: "hang" },
+  ] as const) {
+    it(`${fault.kind} ${"status" in fault ? fault.status : ""}: retried with backoff until it passes`, async () => {
+      ctx.emulator.faults = [{ ...fault, times: 2 }];
+      const { state } = await createThroughProvider({ target: VECTOR });
+      assert.ok(ctx.emulator.isCurrentCredential(state.token!));
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+    });
+  }
+
+  it("gives up after the attempt budget with a typed error", async () => {
+    process.env.UPSTASH_API_MAX_ATTEMPTS = "3";
+    try {
+      ctx.emulator.faults = [{ kind: "status", status: 503 }];
+      await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
+        assert.ok(error instanceof UpstashUnavailableError);
+        assert.strictEqual(error.code, "unavailable");
+        assert.strictEqual(error.attempts, 3);
+        assert.match(error.message, /after 3 attempts/);
+        return true;
+      });
+      assert.strictEqual(ctx.emulator.log.length, 3);
+      assert.strictEqual(ctx.emulator.rotations().length, 0);
+    } finally {
+      delete process.env.UPSTASH_API_MAX_ATTEMPTS;
+    }
+  });
+
+  it("an HTML page in place of the read-back is a clear error that says the reset happened", async () => {
+    ctx.emulator.faults = [{ kind: "wrong-content-type", method: "GET" }];
+    await assert.rejects(
+      createThroughProvider({ target: VECTOR }),
+      /were rotated .*did not have the expected shape/,
+    );
+  });
+});
+
+describe("reset succeeded, answer unusable", () => {
+  const ctx = useEmulator();
+
+  it("a malformed reset answer falls back to reading the credentials back", async () => {
+    ctx.emulator.faults = [{ kind: "malformed-json", method: "POST" }];
+    const { state } = await createThroughProvider({ target: REDIS });
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
+    assert.strictEqual(state.password, ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!.password);
+  });
+
+  it("a failing read-back says the credentials were rotated, keeps the resource, and refresh records them", async () => {
+    process.env.UPSTASH_API_MAX_ATTEMPTS = "2";
+    ctx.emulator.faults = [{ kind: "status", status: 500, method: "GET" }];
+    const checked = await provider.check!({} as never, { target: VECTOR, trigger: 1 } as never);
+    let partial: { id?: string; properties?: Record<string, unknown>; reasons?: string[] } = {};
+    try {
+      await assert.rejects(provider.create(checked.inputs as never), (error: unknown) => {
+        partial = error as typeof partial;
+        assert.match(String(error), /were rotated \(the previous ones no longer work\)/);
+        assert.match(String(error), /Run `pulumi refresh`/);
+        assertNoSecrets(error, [ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token]);
+        return true;
+      });
+    } finally {
+      delete process.env.UPSTASH_API_MAX_ATTEMPTS;
+    }
+    assert.strictEqual(partial.id, `vector/${FIXTURE_IDS.vector}`);
+    assert.strictEqual(partial.properties?.token, undefined, "no dead credentials are recorded");
+    assert.strictEqual(partial.properties?.rotationCount, 1);
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
+
+    ctx.emulator.faults = [];
+    const refreshed = await provider.read!(partial.id!, partial.properties as unknown as RotationState);
+    assert.strictEqual(refreshed.id, partial.id);
+    assert.strictEqual(refreshed.props?.token, ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token);
+    assert.strictEqual(ctx.emulator.rotations().length, 1, "refresh does not rotate");
+  });
+});
