@@ -141,17 +141,17 @@ function rotateUser(
       });
 }
 
-const describe = (target: QStashTarget): string =>
+const describeTarget = (target: QStashTarget): string =>
   target.qstashUserId ? `QStash user ${target.qstashUserId}` : "the account's QStash user";
 
 /** QStash: the rotation answers with the user, new token included. */
 export const qstashDriver: TargetDriver<QStashTarget> = {
-  describe,
+  describe: describeTarget,
 
   async rotate(client, target, record) {
     const user = await resolveUser(client, target, record);
     return resetThenReadBack(
-      describe(target),
+      describeTarget(target),
       () => rotateUser(client, user),
       () => readUser(client, user),
     );

@@ -54,16 +54,16 @@ function getDatabase(client: UpstashClient, id: string): Promise<IssuedCredentia
   });
 }
 
-const describe = (target: RedisTarget): string => `Redis database ${target.databaseId}`;
+const describeTarget = (target: RedisTarget): string => `Redis database ${target.databaseId}`;
 
 /** Redis: the reset answers with the whole database, new credentials included. */
 export const redisDriver: TargetDriver<RedisTarget> = {
-  describe,
+  describe: describeTarget,
 
   rotate(client, target) {
     const id = target.databaseId;
     return resetThenReadBack(
-      describe(target),
+      describeTarget(target),
       () =>
         client.call({
           method: "POST",

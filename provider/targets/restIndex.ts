@@ -38,7 +38,7 @@ function indexSchema() {
 export function restIndexDriver<T extends VectorTarget | SearchTarget>(
   api: RestIndexApi,
 ): TargetDriver<T> {
-  const describe = (target: T): string => `${api.label} ${target.indexId}`;
+  const describeTarget = (target: T): string => `${api.label} ${target.indexId}`;
 
   const getIndex = (client: UpstashClient, id: string): Promise<IssuedCredentials> =>
     client.call({
@@ -65,10 +65,10 @@ export function restIndexDriver<T extends VectorTarget | SearchTarget>(
     });
 
   return {
-    describe,
+    describe: describeTarget,
     rotate: (client, target) =>
       resetThenReadBack(
-        describe(target),
+        describeTarget(target),
         async () => {
           await client.call({
             method: "POST",

@@ -1,0 +1,64 @@
+import assert from "assert";
+import Module from "module";
+import path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { credentialRotationProvider } from "../../provider";
+import { rememberConfiguredCredentials } from "../../provider/credentials";
+import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
+import { useEmulator } from "../helpers/emulator";
+
+/** What the dynamic-provider host does with `__provider`: compile it as a module and call `handler()`. */
+function loadSerialized(text: string): dynamic.ResourceProvider {
+  const filename = path.join(process.cwd(), "__provider.js");
+  const loaded = new Module(filename, module) as Module & { _compile(code: string, file: string): void };
+  loaded.filename = filename;
+  loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
+    process.cwd(),
+  );
+  loaded._compile(text, filename);
+  return (loaded.exports as { handler: () => dynamic.ResourceProvider }).handler();
+}
+
+describe("serialized provider (as stored in state)", () => {
+  const ctx = useEmulator();
+  let text = "";
+
+  before(async () => {
+    // Secrets present in every place a careless provider could capture them from.
+    rememberConfiguredCredentials(DEFAULT_ACCOUNT.email, DEFAULT_ACCOUNT.apiKey);
+    const serialized = await pulumi.runtime.serializeFunction(() => credentialRotationProvider, {
+      allowSecrets: true,
+    });
+    text = serialized.text;
+    assert.strictEqual(serialized.containsSecrets, false);
+    console.log(`      serialized provider: ${Buffer.byteLength(text)} bytes`);
+  });
+
+  it("holds no API key, email, password or token", async () => {
+    const db = ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!;
+    for (const secret of [DEFAULT_ACCOUNT.apiKey, DEFAULT_ACCOUNT.email, db.password, db.rest_token]) {
+      assert.ok(!text.includes(secret), "secret captured in the serialized provider");
+    }
+    assert.ok(!text.includes("UPSTASH_API_KEY=") && !/Basic [A-Za-z0-9+/=]{8,}/.test(text));
+  });
+
+  it("stays small and loads packages by reference", () => {
+    assert.ok(Buffer.byteLength(text) < 100_000, `serialized provider is ${text.length} bytes`);
+    assert.match(text, /require\("axios\/dist\/node\/axios\.cjs"\)/);
+    assert.match(text, /require\("zod"\)/);
+    assert.ok(!text.includes("class AxiosHeaders"), "axios was copied by value");
+  });
+
+  it("works when loaded the way the dynamic-provider host loads it", async () => {
+    const loaded = loadSerialized(text);
+    await loaded.configure!({
+      config: { get: () => undefined, require: () => { throw new Error("unset"); } },
+    });
+    const checked = await loaded.check!({}, { target: { type: "redis", databaseId: FIXTURE_IDS.redis } });
+    assert.deepStrictEqual(checked.failures, []);
+    const created = await loaded.create(checked.inputs);
+    assert.strictEqual(created.outs.password, ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!.password);
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
+  });
+});
