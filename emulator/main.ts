@@ -4,7 +4,9 @@ import { startEmulator } from "./server";
 /** `npm run emulator [-- --port N]`: serves the emulator until interrupted. */
 async function main(): Promise<void> {
   const portFlag = process.argv.indexOf("--port");
-  const port = Number(portFlag > 0 ? process.argv[portFlag + 1] : process.env.EMULATOR_PORT ?? 8787);
+  const port = Number(
+    portFlag > 0 ? process.argv[portFlag + 1] : (process.env.EMULATOR_PORT ?? 8787),
+  );
   const emulator = await startEmulator({ port });
   // First line is the URL, so scripts can read it.
   console.log(emulator.url);

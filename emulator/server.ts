@@ -204,7 +204,9 @@ export class UpstashEmulator {
 
   /** The resets that actually changed credentials. */
   rotations(pathPattern?: RegExp): LoggedRequest[] {
-    return this.log.filter((entry) => entry.rotated && (!pathPattern || pathPattern.test(entry.path)));
+    return this.log.filter(
+      (entry) => entry.rotated && (!pathPattern || pathPattern.test(entry.path)),
+    );
   }
 
   /** Whether a REST token or password is the current one of some target. */
@@ -255,7 +257,13 @@ export class UpstashEmulator {
       return;
     }
 
-    const entry: LoggedRequest = { method, path: url.pathname, status: 0, rotated: false, at: Date.now() };
+    const entry: LoggedRequest = {
+      method,
+      path: url.pathname,
+      status: 0,
+      rotated: false,
+      at: Date.now(),
+    };
     this.log.push(entry);
 
     if (!this.authorized(req.headers.authorization)) {
@@ -399,7 +407,10 @@ export class UpstashEmulator {
               : kind === "qstash"
                 ? addQStashUser(this.data, id)
                 : undefined;
-        return send(res, created ? { status: 200, body: created } : { status: 400, body: "bad type" });
+        return send(
+          res,
+          created ? { status: 200, body: created } : { status: 400, body: "bad type" },
+        );
       }
       case "DELETE /_emulator/targets": {
         const kind = input.type as "redis" | "vector" | "search" | "qstash";

@@ -78,7 +78,11 @@ export function newRedisCredentials(): Pick<
   RedisDatabase,
   "password" | "rest_token" | "read_only_rest_token"
 > {
-  return { password: secret(16), rest_token: restToken("AX"), read_only_rest_token: restToken("An") };
+  return {
+    password: secret(16),
+    rest_token: restToken("AX"),
+    read_only_rest_token: restToken("An"),
+  };
 }
 
 export function newIndexCredentials(): Pick<RestIndex, "token" | "read_only_token"> {

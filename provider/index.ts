@@ -29,4 +29,8 @@ export {
   CredentialsConfigurationError,
   type UpstashErrorCode,
 } from "./http/errors";
-export { UpstashClient, type ManagementCredentials, type UpstashClientOptions } from "./http/client";
+export {
+  UpstashClient,
+  type ManagementCredentials,
+  type UpstashClientOptions,
+} from "./http/client";

@@ -109,7 +109,10 @@ export function checkInputs(news: Record<string, unknown>): {
   }
 
   const selected = selectCredentials(
-    credentialTiers({ email: stringOrUndefined(news.email), apiKey: stringOrUndefined(news.apiKey) }),
+    credentialTiers({
+      email: stringOrUndefined(news.email),
+      apiKey: stringOrUndefined(news.apiKey),
+    }),
   );
   if (selected !== "pending" && "problem" in selected) {
     failures.push({ property: selected.property, reason: selected.problem });

@@ -2,12 +2,7 @@ import { createHash } from "crypto";
 
 /** Any JSON value; the `trigger` input accepts one. */
 export type TriggerValue =
-  | string
-  | number
-  | boolean
-  | null
-  | TriggerValue[]
-  | { [key: string]: TriggerValue };
+  string | number | boolean | null | TriggerValue[] | { [key: string]: TriggerValue };
 
 /** What the engine sends in place of a value that is not known yet (during preview). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -114,7 +114,10 @@ export class UpstashUnavailableError extends UpstashApiError {
 
 /** 400, 405, 406 and other statuses a correct request should never get. */
 export class UpstashRequestError extends UpstashApiError {
-  constructor(code: "bad_request" | "method_not_allowed" | "not_acceptable" | "unexpected_status", call: FailedCall) {
+  constructor(
+    code: "bad_request" | "method_not_allowed" | "not_acceptable" | "unexpected_status",
+    call: FailedCall,
+  ) {
     super(
       code,
       call,

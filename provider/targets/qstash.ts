@@ -84,9 +84,7 @@ async function resolveUser(
   }
   if (users.length === 1) return { api: "v2", id: users[0].id };
   const found =
-    users.length === 0
-      ? "none"
-      : `${users.length}: ${users.map((user) => user.id).join(", ")}`;
+    users.length === 0 ? "none" : `${users.length}: ${users.map((user) => user.id).join(", ")}`;
   throw new UpstashApiError(
     "bad_request",
     { operation: "choose the QStash user to rotate" },
@@ -94,10 +92,7 @@ async function resolveUser(
   );
 }
 
-function readUser(
-  client: UpstashClient,
-  user: ResolvedUser,
-): Promise<IssuedCredentials> {
+function readUser(client: UpstashClient, user: ResolvedUser): Promise<IssuedCredentials> {
   return user.api === "legacy"
     ? client.call({
         method: "GET",

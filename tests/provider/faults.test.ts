@@ -17,7 +17,10 @@ const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
 function everything(error: unknown): string {
   const own = error && typeof error === "object" ? Object.getOwnPropertyNames(error) : [];
   const record = error as Record<string, unknown>;
-  return [String(error), ...own.map((key) => JSON.stringify(record[key]) ?? String(record[key]))].join("\n");
+  return [
+    String(error),
+    ...own.map((key) => JSON.stringify(record[key]) ?? String(record[key])),
+  ].join("\n");
 }
 
 function assertNoSecrets(error: unknown, extra: string[] = []): void {
@@ -68,7 +71,12 @@ describe("typed errors", () => {
   ] as const) {
     it(`${status}: a ${kind.name} with Upstash's own message, not retried`, async () => {
       ctx.emulator.faults = [
-        { kind: "status", status, body: JSON.stringify({ message: `nope ${status}` }), contentType: "application/json" },
+        {
+          kind: "status",
+          status,
+          body: JSON.stringify({ message: `nope ${status}` }),
+          contentType: "application/json",
+        },
       ];
       await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
         assert.ok(error instanceof kind, String(error));
@@ -83,7 +91,9 @@ describe("typed errors", () => {
   }
 
   it("redacts a credential that an error body echoes back", async () => {
-    ctx.emulator.faults = [{ kind: "status", status: 400, body: `bad key ${DEFAULT_ACCOUNT.apiKey}` }];
+    ctx.emulator.faults = [
+      { kind: "status", status: 400, body: `bad key ${DEFAULT_ACCOUNT.apiKey}` },
+    ];
     await assert.rejects(createThroughProvider({ target: REDIS }), (error: unknown) => {
       assertNoSecrets(error);
       assert.match(String(error), /\[redacted\]/);
@@ -96,7 +106,9 @@ describe("retries", () => {
   const ctx = useEmulator();
 
   it("429 with Retry-After: waits as told, then succeeds", async () => {
-    ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" }];
+    ctx.emulator.faults = [
+      { kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" },
+    ];
     const started = Date.now();
     const { state } = await createThroughProvider({ target: REDIS });
     assert.ok(Date.now() - started >= 950, "Retry-After was not honoured");
@@ -179,9 +191,15 @@ describe("reset succeeded, answer unusable", () => {
     assert.strictEqual(ctx.emulator.rotations().length, 1);
 
     ctx.emulator.faults = [];
-    const refreshed = await provider.read!(partial.id!, partial.properties as unknown as RotationState);
+    const refreshed = await provider.read!(
+      partial.id!,
+      partial.properties as unknown as RotationState,
+    );
     assert.strictEqual(refreshed.id, partial.id);
-    assert.strictEqual(refreshed.props?.token, ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token);
+    assert.strictEqual(
+      refreshed.props?.token,
+      ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token,
+    );
     assert.strictEqual(ctx.emulator.rotations().length, 1, "refresh does not rotate");
   });
 });

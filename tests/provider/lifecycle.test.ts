@@ -2,7 +2,12 @@ import assert from "assert";
 import type { RotationState, RotationTarget } from "../../provider";
 import { FIXTURE_IDS } from "../../emulator/state";
 import type { UpstashEmulator } from "../../emulator/server";
-import { createThroughProvider, provider, updateThroughProvider, useEmulator } from "../helpers/emulator";
+import {
+  createThroughProvider,
+  provider,
+  updateThroughProvider,
+  useEmulator,
+} from "../helpers/emulator";
 
 interface TargetCase {
   target: RotationTarget;
@@ -19,7 +24,11 @@ const CASES: TargetCase[] = [
     resetPath: /^\/v2\/redis\/reset-password\//,
     current: (e) => {
       const db = e.data.redis.get(FIXTURE_IDS.redis)!;
-      return { token: db.rest_token, readOnlyToken: db.read_only_rest_token, password: db.password };
+      return {
+        token: db.rest_token,
+        readOnlyToken: db.read_only_rest_token,
+        password: db.password,
+      };
     },
     envToken: "UPSTASH_REDIS_REST_TOKEN",
     envUrl: "UPSTASH_REDIS_REST_URL",
@@ -141,7 +150,10 @@ for (const c of CASES) {
     it("a changed target is a replacement, an unknown trigger an update", async () => {
       const { id, state } = await createThroughProvider({ target: c.target });
       const other = { ...c.target, type: c.target.type === "redis" ? "vector" : "redis" };
-      const replaced = await provider.diff!(id, state, { ...state, target: other as RotationTarget });
+      const replaced = await provider.diff!(id, state, {
+        ...state,
+        target: other as RotationTarget,
+      });
       assert.deepStrictEqual(replaced.replaces, ["target"]);
       const unknown = await provider.diff!(id, state, {
         ...state,

@@ -38,7 +38,10 @@ describe("QStash user resolution and the two QStash APIs", () => {
       ["GET /v2/qstash/users 404", "POST /qstash/user/rotatetoken 200"],
     );
     assert.strictEqual(state.qstashApi, "legacy");
-    assert.strictEqual(state.env?.QSTASH_TOKEN, ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!.token);
+    assert.strictEqual(
+      state.env?.QSTASH_TOKEN,
+      ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!.token,
+    );
 
     // Later operations go straight to the API that worked, without listing again.
     ctx.emulator.log.length = 0;

@@ -11,11 +11,13 @@ import { useEmulator } from "../helpers/emulator";
 /** What the dynamic-provider host does with `__provider`: compile it as a module and call `handler()`. */
 function loadSerialized(text: string): dynamic.ResourceProvider {
   const filename = path.join(process.cwd(), "__provider.js");
-  const loaded = new Module(filename, module) as Module & { _compile(code: string, file: string): void };
+  const loaded = new Module(filename, module) as Module & {
+    _compile(code: string, file: string): void;
+  };
   loaded.filename = filename;
-  loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
-    process.cwd(),
-  );
+  loaded.paths = (
+    Module as unknown as { _nodeModulePaths(dir: string): string[] }
+  )._nodeModulePaths(process.cwd());
   loaded._compile(text, filename);
   return (loaded.exports as { handler: () => dynamic.ResourceProvider }).handler();
 }
@@ -37,7 +39,12 @@ describe("serialized provider (as stored in state)", () => {
 
   it("holds no API key, email, password or token", async () => {
     const db = ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!;
-    for (const secret of [DEFAULT_ACCOUNT.apiKey, DEFAULT_ACCOUNT.email, db.password, db.rest_token]) {
+    for (const secret of [
+      DEFAULT_ACCOUNT.apiKey,
+      DEFAULT_ACCOUNT.email,
+      db.password,
+      db.rest_token,
+    ]) {
       assert.ok(!text.includes(secret), "secret captured in the serialized provider");
     }
     assert.ok(!text.includes("UPSTASH_API_KEY=") && !/Basic [A-Za-z0-9+/=]{8,}/.test(text));
@@ -53,12 +60,23 @@ describe("serialized provider (as stored in state)", () => {
   it("works when loaded the way the dynamic-provider host loads it", async () => {
     const loaded = loadSerialized(text);
     await loaded.configure!({
-      config: { get: () => undefined, require: () => { throw new Error("unset"); } },
+      config: {
+        get: () => undefined,
+        require: () => {
+          throw new Error("unset");
+        },
+      },
     });
-    const checked = await loaded.check!({}, { target: { type: "redis", databaseId: FIXTURE_IDS.redis } });
+    const checked = await loaded.check!(
+      {},
+      { target: { type: "redis", databaseId: FIXTURE_IDS.redis } },
+    );
     assert.deepStrictEqual(checked.failures, []);
     const created = await loaded.create(checked.inputs);
-    assert.strictEqual(created.outs.password, ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!.password);
+    assert.strictEqual(
+      created.outs.password,
+      ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!.password,
+    );
     assert.strictEqual(ctx.emulator.rotations().length, 1);
   });
 });

@@ -66,16 +66,17 @@ describe("check", () => {
 
   it("rejects a missing target and a bad onDelete", async () => {
     const found = await failures({ onDelete: "destroy" });
-    assert.deepStrictEqual(
-      found.map((f) => f.property).sort(),
-      ["onDelete", "target"],
-    );
+    assert.deepStrictEqual(found.map((f) => f.property).sort(), ["onDelete", "target"]);
   });
 
   it("lets values that are unknown during preview through", async () => {
     assert.deepStrictEqual(await failures({ target: UNKNOWN_VALUE, trigger: UNKNOWN_VALUE }), []);
     assert.deepStrictEqual(
-      await failures({ target: { type: "redis", databaseId: UNKNOWN_VALUE }, apiKey: UNKNOWN_VALUE, email: UNKNOWN_VALUE }),
+      await failures({
+        target: { type: "redis", databaseId: UNKNOWN_VALUE },
+        apiKey: UNKNOWN_VALUE,
+        email: UNKNOWN_VALUE,
+      }),
       [],
     );
   });
@@ -94,10 +95,16 @@ describe("check", () => {
     rememberConfiguredCredentials("config@example.com", undefined);
     const fromConfig = await failures({ target: { type: "qstash" } });
     assert.strictEqual(fromConfig.length, 1);
-    assert.match(fromConfig[0].reason, /upstash:email is set in the stack config but upstash:apiKey is not/);
+    assert.match(
+      fromConfig[0].reason,
+      /upstash:email is set in the stack config but upstash:apiKey is not/,
+    );
 
     const fromInputs = await failures({ target: { type: "qstash" }, apiKey: FAKE_KEY });
-    assert.deepStrictEqual(fromInputs.map((f) => f.property), ["email"]);
+    assert.deepStrictEqual(
+      fromInputs.map((f) => f.property),
+      ["email"],
+    );
     assert.ok(!JSON.stringify(fromInputs).includes(FAKE_KEY));
   });
 
