@@ -1,0 +1,84 @@
+import { execFileSync } from "child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "fs";
+import { tmpdir } from "os";
+import path from "path";
+import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import type { UpstashEmulator } from "../emulator/server";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The Pulumi CLI folder: from PATH, or built once from Go modules (scripts/ensure-pulumi.sh). */
+export function ensurePulumiCli(): string {
+  const output = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = output.trim().split("\n");
+  return lines[lines.length - 1];
+}
+
+export interface LocalStackOptions {
+  emulator: UpstashEmulator;
+  projectName: string;
+  stackName: string;
+  program: PulumiFn;
+  /** Folder the program runs in (the dynamic provider resolves packages from it). */
+  workDir?: string;
+  /** Backend folder; a fresh temp folder when absent. */
+  backendDir?: string;
+}
+
+/**
+ * A stack on a local file backend with passphrase secrets, pointed at the
+ * emulator. Inline programs run inside this Node process, so no Node.js
+ * language host is needed, only the CLI and the dynamic-provider plugin.
+ */
+export async function localStack(
+  options: LocalStackOptions,
+): Promise<{ stack: Stack; backendDir: string }> {
+  const cliDir = ensurePulumiCli();
+  const backendDir = options.backendDir ?? mkdtempSync(path.join(tmpdir(), "pulumi-backend-"));
+  const envVars: Record<string, string> = {
+    PATH: `${cliDir}${path.delimiter}${process.env.PATH ?? ""}`,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "local-emulator-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
+    UPSTASH_API_URL: options.emulator.url,
+    UPSTASH_API_RETRY_BASE_MS: "50",
+  };
+  process.env.PATH = envVars.PATH;
+  const stack = await LocalWorkspace.createOrSelectStack(
+    {
+      projectName: options.projectName,
+      stackName: `organization/${options.projectName}/${options.stackName}`,
+      program: options.program,
+    },
+    {
+      workDir: options.workDir ?? REPO_ROOT,
+      envVars,
+      projectSettings: {
+        name: options.projectName,
+        runtime: "nodejs",
+        backend: { url: `file://${backendDir}` },
+      },
+    },
+  );
+  await stack.setAllConfig({
+    "upstash:email": { value: options.emulator.data.account.email },
+    "upstash:apiKey": { value: options.emulator.data.account.apiKey, secret: true },
+  });
+  return { stack, backendDir };
+}
+
+/** Files under `dir` whose bytes contain any of `secrets` (state, backups, history, locks). */
+export function filesContaining(dir: string, secrets: readonly string[]): string[] {
+  const hits: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const content = readFileSync(file);
+    if (secrets.some((secret) => content.includes(secret))) hits.push(file);
+  }
+  return hits;
+}
