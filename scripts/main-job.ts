@@ -5,7 +5,7 @@
  */
 import { startEmulator } from "../emulator/server";
 import { rootProgram } from "../program";
-import { filesContaining, localStack, REPO_ROOT } from "./pulumiHarness";
+import { filesContaining, localStack } from "./pulumiHarness";
 
 const mask = (secret: string): string => `${secret.slice(0, 4)}…(${secret.length} chars)`;
 
@@ -25,7 +25,6 @@ async function main(): Promise<void> {
       projectName: "upstash-credential-rotation",
       stackName: "dev",
       program: async () => rootProgram(),
-      workDir: REPO_ROOT,
     });
     const log = (line: string): void => {
       process.stdout.write(`  | ${line}`);

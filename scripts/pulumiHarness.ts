@@ -1,5 +1,5 @@
 import { execFileSync } from "child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import path from "path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
@@ -22,10 +22,16 @@ export interface LocalStackOptions {
   projectName: string;
   stackName: string;
   program: PulumiFn;
-  /** Folder the program runs in (the dynamic provider resolves packages from it). */
+  /**
+   * Folder the workspace writes its Pulumi.yaml and stack config into, and the
+   * dynamic provider resolves packages from: a folder under `.pulumi-work/`
+   * by default, so the repository's own Pulumi.yaml is never rewritten.
+   */
   workDir?: string;
   /** Backend folder; a fresh temp folder when absent. */
   backendDir?: string;
+  /** Set `upstash:email`/`upstash:apiKey` to the emulator's account (default true). */
+  configureCredentials?: boolean;
 }
 
 /**
@@ -38,6 +44,12 @@ export async function localStack(
 ): Promise<{ stack: Stack; backendDir: string }> {
   const cliDir = ensurePulumiCli();
   const backendDir = options.backendDir ?? mkdtempSync(path.join(tmpdir(), "pulumi-backend-"));
+  const workDir =
+    options.workDir ??
+    path.join(REPO_ROOT, ".pulumi-work", `${options.projectName}-${options.stackName}`);
+  // Stack config files from an earlier run would leak into this fresh backend.
+  if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
   const envVars: Record<string, string> = {
     PATH: `${cliDir}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_BACKEND_URL: `file://${backendDir}`,
@@ -55,7 +67,7 @@ export async function localStack(
       program: options.program,
     },
     {
-      workDir: options.workDir ?? REPO_ROOT,
+      workDir,
       envVars,
       projectSettings: {
         name: options.projectName,
@@ -64,11 +76,30 @@ export async function localStack(
       },
     },
   );
-  await stack.setAllConfig({
-    "upstash:email": { value: options.emulator.data.account.email },
-    "upstash:apiKey": { value: options.emulator.data.account.apiKey, secret: true },
-  });
+  if (options.configureCredentials ?? true) {
+    await stack.setAllConfig({
+      "upstash:email": { value: options.emulator.data.account.email },
+      "upstash:apiKey": { value: options.emulator.data.account.apiKey, secret: true },
+    });
+  }
   return { stack, backendDir };
+}
+
+/**
+ * A Pulumi project folder's entry module run as an inline program, the way the
+ * Node.js language host runs it: the module's top level registers resources,
+ * its exports become stack outputs, and an exported function is called.
+ * Loaded afresh on every run so each `up` sees the current config.
+ */
+export function projectProgram(projectDir: string): PulumiFn {
+  const entry = require.resolve(path.resolve(projectDir, "index.ts"));
+  return async () => {
+    Reflect.deleteProperty(require.cache, entry);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded: unknown = require(entry);
+    if (typeof loaded === "function") return (await (loaded as () => unknown)()) as never;
+    return { ...(loaded as Record<string, unknown>) };
+  };
 }
 
 /** Files under `dir` whose bytes contain any of `secrets` (state, backups, history, locks). */
