@@ -27,6 +27,8 @@ export interface Fault {
   path?: string;
   /** How many matching requests it affects; unlimited when absent. */
   times?: number;
+  /** `drop`/`hang` only: do the work first, so the request takes effect unanswered. */
+  afterWork?: boolean;
   status?: number;
   retryAfter?: string;
   body?: string;
@@ -288,6 +290,12 @@ export class UpstashEmulator {
         continue;
       }
       entry.fault = fault.kind;
+      if ((fault.kind === "drop" || fault.kind === "hang") && fault.afterWork) {
+        // The request took effect, but the client never learns it: its result is unknown.
+        const answer = this.route(method, url.pathname);
+        entry.status = answer.status;
+        entry.rotated = answer.rotated === true;
+      }
       if (fault.kind === "drop") {
         req.socket.destroy();
         return;
@@ -354,6 +362,7 @@ export class UpstashEmulator {
     return this.windowCount > this.rateLimitPerSecond;
   }
 
+  /** Every matching latency, then the first matching other fault; only those are used up. */
   private takeFaults(method: string, path: string): Fault[] {
     const hits = this.faults.filter(
       (fault) =>
@@ -361,8 +370,11 @@ export class UpstashEmulator {
         (!fault.path || new RegExp(fault.path).test(path)) &&
         (fault.times === undefined || fault.times > 0),
     );
-    for (const fault of hits) if (fault.times !== undefined) fault.times--;
-    return hits;
+    const applied = hits.filter((fault) => fault.kind === "latency");
+    const shaping = hits.find((fault) => fault.kind !== "latency");
+    if (shaping) applied.push(shaping);
+    for (const fault of applied) if (fault.times !== undefined) fault.times--;
+    return applied;
   }
 
   /** The control API used by tests in other processes (e2e, benchmarks, the main job). */
