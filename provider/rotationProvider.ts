@@ -1,12 +1,13 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { rememberConfiguredCredentials, resolveCredentials } from "./credentials";
 import { DEFAULT_API_URL, UpstashClient } from "./http/client";
-import { UpstashNotFoundError } from "./http/errors";
+import { hasUpstashCode, messageOf } from "./http/errors";
 import { checkInputs, type RotationInputs } from "./inputs";
 import {
   describeTarget,
   readTarget,
-  RotatedButUnreadError,
+  isRotatedButUnread,
+  type RotatedButUnreadError,
   rotateTarget,
   type IssuedCredentials,
   type RotationRecord,
@@ -150,7 +151,7 @@ async function rotate(
     const issued = await rotateTarget(client, settings.target, recordOf(previous ?? {}));
     return compact({ ...base, ...issued });
   } catch (error) {
-    if (error instanceof RotatedButUnreadError) throw partialFailure(error, base);
+    if (isRotatedButUnread(error)) throw partialFailure(error, base);
     throw error;
   }
 }
@@ -195,7 +196,9 @@ export const credentialRotationProvider: dynamic.ResourceProvider<Inputs, Rotati
       news.email !== olds.email ||
       news.apiKey !== olds.apiKey ||
       // New provider code: an update stores it, so refresh and delete run it too.
-      news.__provider !== olds.__provider;
+      news.__provider !== olds.__provider ||
+      // A partial failure left no credentials in state: an update reads them back.
+      olds.token === undefined;
     return {
       changes: replaces.length > 0 || triggerChanged || settingsChanged,
       replaces,
@@ -212,7 +215,11 @@ export const credentialRotationProvider: dynamic.ResourceProvider<Inputs, Rotati
     const settings = settingsOf(news);
     if (triggerFingerprint(settings.trigger) === olds.triggerHash) {
       const { email: _email, apiKey: _apiKey, ...kept } = olds;
-      return { outs: { ...kept, ...settings } };
+      const outs: RotationState = { ...kept, ...settings };
+      if (olds.token !== undefined) return { outs };
+      // An earlier reset's answer was lost (partial failure): read the live credentials, never reset again.
+      const issued = await readTarget(clientFor(settings), settings.target, recordOf(olds));
+      return { outs: issued ? compact({ ...outs, ...issued }) : outs };
     }
     return { outs: await rotate(settings, olds) };
   },
@@ -231,12 +238,12 @@ export const credentialRotationProvider: dynamic.ResourceProvider<Inputs, Rotati
       await rotateTarget(clientFor(props), props.target, recordOf(props));
     } catch (error) {
       // Gone, or rotated without a readable answer: either way the last credentials are dead.
-      if (error instanceof UpstashNotFoundError || error instanceof RotatedButUnreadError) return;
+      if (hasUpstashCode(error, "not_found") || isRotatedButUnread(error)) return;
       // No `cause`: only the message of our own typed errors is safe to carry along.
       // eslint-disable-next-line preserve-caught-error
       throw new Error(
         `onDelete "rotate": could not rotate the credentials of ${describeTarget(props.target)}: ${
-          error instanceof Error ? error.message : "unknown error"
+          messageOf(error) ?? "unknown error"
         }`,
       );
     }

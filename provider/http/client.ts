@@ -6,6 +6,7 @@ import axiosRetry from "axios-retry";
 import { sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
+  messageOf,
   redact,
   UpstashApiError,
   UpstashResponseError,
@@ -59,6 +60,7 @@ export interface ApiCall<T> {
 export class ResponseShapeError extends Error {
   constructor(problem: string) {
     super(problem);
+    this.message = problem; // see UpstashApiError
     this.name = "ResponseShapeError";
   }
 }
@@ -159,7 +161,7 @@ export class UpstashClient {
       body = decodeBody(text, contentType);
       return spec.parse(body);
     } catch (error) {
-      const problem = error instanceof Error ? error.message : "unreadable body";
+      const problem = messageOf(error) ?? "unreadable body";
       throw new UpstashResponseError(
         { operation: spec.operation, targetId: spec.targetId, status: 200, attempts },
         redact(problem, secrets),
@@ -244,6 +246,6 @@ function toUpstashError(
   }
   return new UpstashUnavailableError("network", {
     ...call,
-    detail: error instanceof Error ? redact(error.message, secrets) : undefined,
+    detail: redact(messageOf(error) ?? "", secrets) || undefined,
   });
 }

@@ -51,7 +51,11 @@ export class UpstashApiError extends Error {
     const said = call.upstashMessage ? `; Upstash said: "${call.upstashMessage}"` : "";
     const detail = call.detail ? ` (${call.detail})` : "";
     const tries = call.attempts && call.attempts > 1 ? ` after ${call.attempts} attempts` : "";
-    super(`Upstash API: ${subject} failed${status}${detail}${tries}${said}. ${advice}`);
+    const message = `Upstash API: ${subject} failed${status}${detail}${tries}${said}. ${advice}`;
+    super(message);
+    // Serialized into state, classes become functions that call `Error.call(this, …)`,
+    // which sets nothing: without this the engine would report "error: undefined".
+    this.message = message;
     this.name = "UpstashApiError";
     this.code = code;
     this.status = call.status;
@@ -153,10 +157,38 @@ export function errorForStatus(call: FailedCall & { status: number }): UpstashAp
   return new UpstashRequestError("unexpected_status", call);
 }
 
+/**
+ * Inside the provider as stored in state, `instanceof` cannot be trusted for
+ * these classes: the closure serializer rebuilds a class as a function without
+ * linking its prototype to its parent's, so there a subclass instance is
+ * neither `instanceof UpstashApiError` nor `instanceof Error`. Provider code
+ * asks for the error's code instead.
+ */
+export function hasUpstashCode<C extends UpstashErrorCode>(
+  error: unknown,
+  ...codes: C[]
+): error is UpstashApiError & { code: C } {
+  if (error === null || typeof error !== "object") return false;
+  const { code, operation } = error as Partial<UpstashApiError>;
+  return (
+    typeof operation === "string" &&
+    typeof code === "string" &&
+    (codes.length === 0 || (codes as string[]).includes(code))
+  );
+}
+
+/** An error's message, whatever its prototype chain (see `hasUpstashCode`). */
+export function messageOf(error: unknown): string | undefined {
+  if (error === null || typeof error !== "object") return undefined;
+  const { message } = error as { message?: unknown };
+  return typeof message === "string" ? message : undefined;
+}
+
 /** Management credentials are missing, partial or unusable. */
 export class CredentialsConfigurationError extends Error {
   constructor(message: string) {
     super(message);
+    this.message = message; // see UpstashApiError
     this.name = "CredentialsConfigurationError";
   }
 }

@@ -47,4 +47,4 @@ export type {
   TargetType,
   VectorTarget,
 } from "./target";
-export { RotatedButUnreadError } from "./target";
+export { isRotatedButUnread, RotatedButUnreadError } from "./target";

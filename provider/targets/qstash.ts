@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { UpstashClient } from "../http/client";
-import { UpstashApiError, UpstashNotFoundError } from "../http/errors";
+import { hasUpstashCode, UpstashApiError } from "../http/errors";
 import {
   parseShape,
   resetThenReadBack,
@@ -79,7 +79,7 @@ async function resolveUser(
       parse: (body) => parseShape(userListSchema(), body),
     });
   } catch (error) {
-    if (error instanceof UpstashNotFoundError) return { api: "legacy", id: LEGACY_ID };
+    if (hasUpstashCode(error, "not_found")) return { api: "legacy", id: LEGACY_ID };
     throw error;
   }
   if (users.length === 1) return { api: "v2", id: users[0].id };

@@ -1,6 +1,6 @@
 import type { ZodType } from "zod";
 import { ResponseShapeError, type UpstashClient } from "../http/client";
-import { UpstashApiError, UpstashNotFoundError, UpstashResponseError } from "../http/errors";
+import { hasUpstashCode, messageOf, type UpstashApiError } from "../http/errors";
 
 /** A Redis database, by the id the console and the Developer API show. */
 export interface RedisTarget {
@@ -93,15 +93,22 @@ export interface TargetDriver<T extends RotationTarget> {
 export class RotatedButUnreadError extends Error {
   readonly cause: UpstashApiError | undefined;
   constructor(what: string, cause: unknown) {
-    const reason =
-      cause instanceof Error ? cause.message : "the target was not found when reading back";
-    super(
+    const reason = messageOf(cause) ?? "the target was not found when reading back";
+    const message =
       `The credentials of ${what} were rotated (the previous ones no longer work), but reading the new ones back failed: ${reason} ` +
-        "Run `pulumi refresh` to record the new credentials, then `pulumi up`.",
-    );
+      "Run `pulumi refresh` or `pulumi up` again to record the new credentials; neither resets them again.";
+    super(message);
+    this.message = message; // see UpstashApiError
     this.name = "RotatedButUnreadError";
-    this.cause = cause instanceof UpstashApiError ? cause : undefined;
+    this.cause = hasUpstashCode(cause) ? cause : undefined;
   }
+}
+
+/** Whether `error` is a `RotatedButUnreadError`, by name (see `hasUpstashCode` on `instanceof`). */
+export function isRotatedButUnread(error: unknown): error is RotatedButUnreadError {
+  return (
+    messageOf(error) !== undefined && (error as { name?: unknown }).name === "RotatedButUnreadError"
+  );
 }
 
 /** Validates a decoded body with a zod schema, naming the fields that failed but never their values. */
@@ -127,7 +134,7 @@ export async function resetThenReadBack(
     issued = await reset();
   } catch (error) {
     // A 2xx with an unreadable body still means the reset happened.
-    if (!(error instanceof UpstashResponseError)) throw error;
+    if (!hasUpstashCode(error, "malformed_response")) throw error;
   }
   if (issued) return issued;
   let current: IssuedCredentials | undefined;
@@ -145,7 +152,7 @@ export async function unlessGone<T>(read: () => Promise<T>): Promise<T | undefin
   try {
     return await read();
   } catch (error) {
-    if (error instanceof UpstashNotFoundError) return undefined;
+    if (hasUpstashCode(error, "not_found")) return undefined;
     throw error;
   }
 }

@@ -202,4 +202,30 @@ describe("reset succeeded, answer unusable", () => {
     );
     assert.strictEqual(ctx.emulator.rotations().length, 1, "refresh does not rotate");
   });
+
+  it("after a failing read-back, the next up reads the credentials instead of resetting again", async () => {
+    process.env.UPSTASH_API_MAX_ATTEMPTS = "1";
+    ctx.emulator.faults = [{ kind: "status", status: 503, method: "GET" }];
+    const checked = await provider.check!({} as never, { target: VECTOR, trigger: 1 } as never);
+    let properties: RotationState | undefined;
+    try {
+      await provider.create(checked.inputs as never).catch((error: unknown) => {
+        properties = (error as { properties: RotationState }).properties;
+      });
+    } finally {
+      delete process.env.UPSTASH_API_MAX_ATTEMPTS;
+    }
+    assert.ok(properties, "create did not fail as a partial failure");
+    ctx.emulator.faults = [];
+    const id = `vector/${FIXTURE_IDS.vector}`;
+    const diff = await provider.diff!(id, properties, checked.inputs as never);
+    assert.strictEqual(diff.changes, true);
+    assert.deepStrictEqual(diff.replaces, []);
+    const updated = await provider.update!(id, properties, checked.inputs as never);
+    assert.strictEqual(
+      updated.outs?.token,
+      ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token,
+    );
+    assert.strictEqual(ctx.emulator.rotations().length, 1, "the update did not reset again");
+  });
 });

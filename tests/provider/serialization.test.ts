@@ -79,4 +79,37 @@ describe("serialized provider (as stored in state)", () => {
     );
     assert.strictEqual(ctx.emulator.rotations().length, 1);
   });
+
+  it("keeps its typed errors' messages when loaded that way", async () => {
+    const loaded = loadSerialized(text);
+    ctx.emulator.faults = [{ kind: "status", status: 404, method: "POST" }];
+    const checked = await loaded.check!(
+      {},
+      { target: { type: "redis", databaseId: FIXTURE_IDS.redis } },
+    );
+    await assert.rejects(loaded.create(checked.inputs), (error: Error) => {
+      assert.strictEqual(error.name, "UpstashNotFoundError");
+      assert.match(error.message, /HTTP 404/);
+      return true;
+    });
+  });
+
+  it("still reports a lost read-back as a partial failure that names the cause", async () => {
+    const loaded = loadSerialized(text);
+    process.env.UPSTASH_API_MAX_ATTEMPTS = "1";
+    ctx.emulator.faults = [{ kind: "status", status: 500, method: "GET" }];
+    try {
+      const checked = await loaded.check!(
+        {},
+        { target: { type: "vector", indexId: FIXTURE_IDS.vector } },
+      );
+      await assert.rejects(loaded.create(checked.inputs), (error: Error & { id?: string }) => {
+        assert.strictEqual(error.id, `vector/${FIXTURE_IDS.vector}`);
+        assert.match(error.message, /were rotated .* failed with HTTP 500/);
+        return true;
+      });
+    } finally {
+      delete process.env.UPSTASH_API_MAX_ATTEMPTS;
+    }
+  });
 });
