@@ -29,6 +29,8 @@ export interface Fault {
   times?: number;
   /** `drop`/`hang` only: do the work first, so the request takes effect unanswered. */
   afterWork?: boolean;
+  /** Let this many matching requests through untouched first (e.g. a key revoked mid-run). */
+  after?: number;
   status?: number;
   retryAfter?: string;
   body?: string;
@@ -316,7 +318,7 @@ export class UpstashEmulator {
     entry.rotated = answer.rotated === true;
     if (deferred?.kind === "malformed-json" && answer.status === 200) {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify(answer.body).slice(0, 12));
+      res.end(JSON.stringify(answer.body).slice(0, -1));
       return;
     }
     if (deferred?.kind === "wrong-content-type" && answer.status === 200) {
@@ -370,8 +372,11 @@ export class UpstashEmulator {
         (!fault.path || new RegExp(fault.path).test(path)) &&
         (fault.times === undefined || fault.times > 0),
     );
-    const applied = hits.filter((fault) => fault.kind === "latency");
-    const shaping = hits.find((fault) => fault.kind !== "latency");
+    const waiting = hits.filter((fault) => (fault.after ?? 0) > 0);
+    for (const fault of waiting) fault.after = (fault.after ?? 0) - 1;
+    const armed = hits.filter((fault) => !waiting.includes(fault));
+    const applied = armed.filter((fault) => fault.kind === "latency");
+    const shaping = armed.find((fault) => fault.kind !== "latency");
     if (shaping) applied.push(shaping);
     for (const fault of applied) if (fault.times !== undefined) fault.times--;
     return applied;

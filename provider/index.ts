@@ -17,7 +17,7 @@ export type {
   TargetType,
   VectorTarget,
 } from "./targets";
-export { RotatedButUnreadError } from "./targets";
+export { isRotatedButUnread, RotatedButUnreadError } from "./targets";
 export {
   UpstashApiError,
   UpstashAuthError,
@@ -27,6 +27,7 @@ export {
   UpstashResponseError,
   UpstashUnavailableError,
   CredentialsConfigurationError,
+  hasUpstashCode,
   type UpstashErrorCode,
 } from "./http/errors";
 export {

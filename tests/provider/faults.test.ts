@@ -9,27 +9,10 @@ import {
   type RotationState,
 } from "../../provider";
 import { createThroughProvider, provider, useEmulator } from "../helpers/emulator";
+import { assertNoSecrets } from "../helpers/secrets";
 
 const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
 const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
-
-/** Everything an error exposes, to search for secrets in. */
-function everything(error: unknown): string {
-  const own = error && typeof error === "object" ? Object.getOwnPropertyNames(error) : [];
-  const record = error as Record<string, unknown>;
-  return [
-    String(error),
-    ...own.map((key) => JSON.stringify(record[key]) ?? String(record[key])),
-  ].join("\n");
-}
-
-function assertNoSecrets(error: unknown, extra: string[] = []): void {
-  const text = everything(error);
-  for (const secret of [DEFAULT_ACCOUNT.apiKey, DEFAULT_ACCOUNT.email, ...extra]) {
-    assert.ok(!text.includes(secret), `error exposes a secret: ${text}`);
-  }
-  assert.ok(!/authorization/i.test(text), "error exposes an Authorization header");
-}
 
 describe("typed errors", () => {
   const ctx = useEmulator();
