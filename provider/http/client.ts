@@ -91,7 +91,9 @@ export class UpstashClient {
     for (const [key, value] of Object.entries(this.options.retry ?? {})) {
       if (typeof value === "number") policy[key as keyof RetryPolicy] = value;
     }
-    const secrets = [this.options.credentials.apiKey, this.options.credentials.email];
+    const { email, apiKey } = this.options.credentials;
+    // An error body or proxy page may echo the key, the email or the Basic header itself.
+    const secrets = [apiKey, email, Buffer.from(`${email}:${apiKey}`).toString("base64")];
     const gate = sharedRequestGate(this.options.maxConcurrency ?? 4);
     const deadline = Date.now() + policy.maxTotalMs;
     let attempts = 0;
