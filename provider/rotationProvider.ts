@@ -24,13 +24,19 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
 
 type Inputs = RotationInputs & { __provider?: string };
 
-/** Output names that hold credentials; the resource lists them in `additionalSecretOutputs`. */
+/**
+ * Output names that hold credentials; the resource lists them in
+ * `additionalSecretOutputs`. Management credentials given as inputs stay in
+ * state (read and delete need them), so they are listed too.
+ */
 export const CREDENTIAL_OUTPUTS = [
   "token",
   "readOnlyToken",
   "password",
   "redisUrl",
   "env",
+  "email",
+  "apiKey",
 ] as const;
 
 const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
@@ -45,13 +51,6 @@ const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
   "env",
   "qstashApi",
 ];
-
-/** The engine's marker for a secret value inside a provider's answer. */
-function secretValue(value: string | undefined): unknown {
-  return value === undefined
-    ? undefined
-    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
-}
 
 function envNumber(name: string): number | undefined {
   const value = Number(process.env[name]);
@@ -119,20 +118,31 @@ function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): str
   return `${target.type}/${state.resourceId || given || "account"}`;
 }
 
+/** The engine's marker for a secret value inside a provider's answer. */
+function secretValue(value: string | undefined): unknown {
+  return value === undefined
+    ? undefined
+    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
 /**
  * The reset happened but the new credentials are unknown: record the resource
  * without credentials (a partial failure, so the engine keeps it) and let
- * `pulumi refresh` read them.
+ * `pulumi refresh` or the next update read them. Refresh needs management
+ * credentials given as inputs, so they go along as engine secrets, in a
+ * non-enumerable property that logging and inspection do not print.
  */
 function partialFailure(error: RotatedButUnreadError, state: RotationState): Error {
-  const properties: Record<string, unknown> = { ...withoutCredentials(state) };
-  properties.email = secretValue(state.email);
-  properties.apiKey = secretValue(state.apiKey);
-  return Object.assign(new Error(error.message), {
+  const properties = compact({
+    ...carriedOver(state),
+    email: secretValue(state.email),
+    apiKey: secretValue(state.apiKey),
+  });
+  const failure = Object.assign(new Error(error.message), {
     id: resourceIdFor(state),
-    properties: compact(properties),
     reasons: [error.message],
   });
+  return Object.defineProperty(failure, "properties", { value: properties, enumerable: false });
 }
 
 async function rotate(

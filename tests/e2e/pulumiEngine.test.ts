@@ -30,6 +30,9 @@ describe("through the Pulumi engine", function () {
       target: { type: "search", indexId: FIXTURE_IDS.search },
       trigger,
       onDelete: "rotate",
+      // Management credentials as inputs rather than stack config: they must stay secret too.
+      email: emulator.data.account.email,
+      apiKey: emulator.data.account.apiKey,
     });
     const qstash = new CredentialRotation("qstash", { target: { type: "qstash" }, trigger });
     return {
