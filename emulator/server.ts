@@ -203,6 +203,8 @@ export class UpstashEmulator {
     this.log.length = 0;
     this.faults = [];
     this.rateLimitPerSecond = 0;
+    this.windowStart = 0;
+    this.windowCount = 0;
     this.legacyQStashOnly = false;
   }
 
