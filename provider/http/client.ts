@@ -112,8 +112,10 @@ export class UpstashClient {
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
     });
+    let startedAt = 0;
     http.interceptors.request.use(async (config) => {
       releaseSlot = await gate.acquire();
+      startedAt = Date.now();
       attempts++;
       return config;
     });
@@ -121,13 +123,19 @@ export class UpstashClient {
     http.interceptors.response.use(
       (response) => {
         freeSlot();
+        gate.observe("ok", startedAt);
         return response;
       },
       (error: unknown) => {
         freeSlot();
-        if (axios.isAxiosError(error) && error.response?.status === 429) {
-          const wait = retryAfterMs(error.response.headers["retry-after"]);
+        const status = axios.isAxiosError(error) ? error.response?.status : undefined;
+        if (status === 429 && axios.isAxiosError(error)) {
+          gate.observe("throttled", startedAt);
+          const wait = retryAfterMs(error.response?.headers["retry-after"]);
           gate.pauseUntil(Date.now() + Math.min(wait ?? policy.baseDelayMs, policy.maxDelayMs));
+        } else if (status !== undefined) {
+          // Any other answer still passed the rate limit.
+          gate.observe("ok", startedAt);
         }
         return Promise.reject(error);
       },

@@ -6,30 +6,73 @@
  * `pulumi up --parallel 50` means 50 concurrent rotations here. The gate bounds
  * the requests in flight and, once Upstash answers 429, holds every request
  * back until the advertised time instead of letting each one discover the limit
- * on its own. It lives on `globalThis` (not in a module variable) because the
+ * on its own; from then on it paces requests to the rate that got through. It lives on `globalThis` (not in a module variable) because the
  * serializer copies module state by value into each provider text.
  */
 export interface RequestGate {
-  /** Waits for a pause to pass and a free slot; resolves with its release function. */
+  /** Waits for a pause to pass, the learned rate and a free slot; resolves with its release function. */
   acquire(): Promise<() => void>;
   /** Holds back every request until `untilEpochMs`. */
   pauseUntil(untilEpochMs: number): void;
+  /** Reports how a request that started at `startedAt` was answered. */
+  observe(outcome: "ok" | "throttled", startedAt: number): void;
 }
+
+/** Upstash does not publish its limit, so the gate learns it over windows this long. */
+const RATE_WINDOW_MS = 1000;
+/** Spacing added to the learned window: request clocks and the server's are not the same. */
+const RATE_MARGIN_MS = 30;
+/** A learned rate is forgotten after this long without a 429 (the limit may have been shared). */
+const RATE_MEMORY_MS = 60_000;
+const GATE_KEY = "__upstashCredentialRotationRequestGate";
 
 interface GateState {
   limit: number;
   active: number;
   waiting: (() => void)[];
   pausedUntil: number;
+  /** Requests that may start per window; unknown (unlimited) until the first 429. */
+  learnedPerWindow?: number;
+  /** Start times of the requests admitted recently, oldest first. */
+  admitted: number[];
+  /** Start times of recent requests that were answered without a 429. */
+  answered: number[];
+  /** Start time of the latest request that was answered 429. */
+  throttledStart?: number;
+  /** When the latest 429 arrived. */
+  throttledAt?: number;
 }
 
 /** Returns the gate shared by the whole process, creating it on first use. */
 export function sharedRequestGate(limit: number): RequestGate {
   const registry = globalThis as unknown as Record<string, GateState | undefined>;
-  const key = "__upstashCredentialRotationRequestGate";
-  const state = registry[key] ?? { limit, active: 0, waiting: [], pausedUntil: 0 };
-  registry[key] = state;
+  const state: GateState = registry[GATE_KEY] ?? {
+    limit,
+    active: 0,
+    waiting: [],
+    pausedUntil: 0,
+    admitted: [],
+    answered: [],
+  };
+  registry[GATE_KEY] = state;
   state.limit = Math.max(1, limit);
+
+  const dropOlderThan = (times: number[], cutoff: number): void => {
+    while (times.length > 0 && times[0] < cutoff) times.shift();
+  };
+
+  /** How long until the learned rate lets one more request start. */
+  const rateWait = (now: number): number => {
+    if (state.learnedPerWindow === undefined) return 0;
+    if (now - (state.throttledAt ?? now) > RATE_MEMORY_MS) {
+      state.learnedPerWindow = undefined;
+      return 0;
+    }
+    dropOlderThan(state.admitted, now - RATE_WINDOW_MS - RATE_MARGIN_MS);
+    if (state.admitted.length < state.learnedPerWindow) return 0;
+    const oldestThatCounts = state.admitted[state.admitted.length - state.learnedPerWindow];
+    return oldestThatCounts + RATE_WINDOW_MS + RATE_MARGIN_MS - now + 1;
+  };
 
   const release = (): void => {
     state.active--;
@@ -40,7 +83,8 @@ export function sharedRequestGate(limit: number): RequestGate {
   return {
     async acquire() {
       for (;;) {
-        const pause = state.pausedUntil - Date.now();
+        const now = Date.now();
+        const pause = Math.max(state.pausedUntil - now, rateWait(now));
         if (pause > 0) {
           await new Promise((resolve) => setTimeout(resolve, pause));
           continue;
@@ -49,6 +93,7 @@ export function sharedRequestGate(limit: number): RequestGate {
         await new Promise<void>((resolve) => state.waiting.push(resolve));
       }
       state.active++;
+      state.admitted.push(Date.now());
       let released = false;
       return () => {
         if (released) return;
@@ -59,5 +104,34 @@ export function sharedRequestGate(limit: number): RequestGate {
     pauseUntil(untilEpochMs: number) {
       state.pausedUntil = Math.max(state.pausedUntil, untilEpochMs);
     },
+    observe(outcome, startedAt) {
+      // Answers arrive out of start order, so filter rather than trim the front.
+      const cutoff = Date.now() - 2 * RATE_WINDOW_MS;
+      state.answered = state.answered.filter((time) => time >= cutoff);
+      if (outcome === "throttled") {
+        state.throttledStart = startedAt;
+        state.throttledAt = Date.now();
+      } else {
+        state.answered.push(startedAt);
+      }
+      const throttled = state.throttledStart;
+      if (throttled === undefined || startedAt > throttled) return;
+      // What got through in the window before the throttled request is what the limit
+      // allows; answers still in flight at the 429 raise it when they arrive.
+      const gotThrough = state.answered.filter(
+        (time) => time <= throttled && time > throttled - RATE_WINDOW_MS,
+      ).length;
+      // Nothing got through: no evidence of a rate yet, Retry-After alone paces.
+      if (gotThrough === 0) return;
+      state.learnedPerWindow =
+        outcome === "throttled"
+          ? gotThrough // a new 429 may mean a lower limit: start over
+          : Math.max(gotThrough, state.learnedPerWindow ?? 1);
+    },
   };
+}
+
+/** Drops the shared gate and what it learned; for tests and benchmarks that need a cold start. */
+export function forgetSharedRequestGate(): void {
+  Reflect.deleteProperty(globalThis, GATE_KEY);
 }

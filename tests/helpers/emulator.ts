@@ -1,5 +1,6 @@
 import { credentialRotationProvider, type RotationState } from "../../provider";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
+import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import type { RotationInputs } from "../../provider/inputs";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT } from "../../emulator/state";
@@ -34,6 +35,7 @@ export function useEmulator(): { readonly emulator: UpstashEmulator } {
   });
   beforeEach(() => {
     holder.emulator?.reset();
+    forgetSharedRequestGate();
     rememberConfiguredCredentials(undefined, undefined);
   });
   after(async () => {

@@ -1,5 +1,5 @@
 import assert from "assert";
-import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
+import { addRedis, DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import {
   UpstashApiError,
   UpstashAuthError,
@@ -114,6 +114,23 @@ describe("retries", () => {
       assert.strictEqual(ctx.emulator.rotations().length, 1);
     });
   }
+
+  it("a shared rate limit: concurrent rotations learn the rate from the first 429s and pace to it", async () => {
+    const ids = Array.from({ length: 40 }, () => addRedis(ctx.emulator.data).database_id);
+    ctx.emulator.rateLimitPerSecond = 10;
+    ctx.emulator.faults = [{ kind: "latency", ms: 20 }];
+    await Promise.all(
+      ids.map((databaseId) => createThroughProvider({ target: { type: "redis", databaseId } })),
+    );
+    const throttled = ctx.emulator.log.filter((entry) => entry.status === 429).length;
+    assert.strictEqual(
+      ctx.emulator.rotations().length,
+      40,
+      "a database was reset twice or not at all",
+    );
+    // Four windows: only the first burst may overrun; blind retrying overruns in every window.
+    assert.ok(throttled <= 4, `${throttled} requests were answered 429`);
+  });
 
   it("gives up after the attempt budget with a typed error", async () => {
     process.env.UPSTASH_API_MAX_ATTEMPTS = "3";
