@@ -1,26 +1,8 @@
 import assert from "assert";
-import Module from "module";
-import path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { credentialRotationProvider } from "../../provider";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { useEmulator } from "../helpers/emulator";
-
-/** What the dynamic-provider host does with `__provider`: compile it as a module and call `handler()`. */
-function loadSerialized(text: string): dynamic.ResourceProvider {
-  const filename = path.join(process.cwd(), "__provider.js");
-  const loaded = new Module(filename, module) as Module & {
-    _compile(code: string, file: string): void;
-  };
-  loaded.filename = filename;
-  loaded.paths = (
-    Module as unknown as { _nodeModulePaths(dir: string): string[] }
-  )._nodeModulePaths(process.cwd());
-  loaded._compile(text, filename);
-  return (loaded.exports as { handler: () => dynamic.ResourceProvider }).handler();
-}
+import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
 
 describe("serialized provider (as stored in state)", () => {
   const ctx = useEmulator();
@@ -29,9 +11,7 @@ describe("serialized provider (as stored in state)", () => {
   before(async () => {
     // Secrets present in every place a careless provider could capture them from.
     rememberConfiguredCredentials(DEFAULT_ACCOUNT.email, DEFAULT_ACCOUNT.apiKey);
-    const serialized = await pulumi.runtime.serializeFunction(() => credentialRotationProvider, {
-      allowSecrets: true,
-    });
+    const serialized = await serializeProvider();
     text = serialized.text;
     assert.strictEqual(serialized.containsSecrets, false);
     console.log(`      serialized provider: ${Buffer.byteLength(text)} bytes`);
@@ -58,7 +38,7 @@ describe("serialized provider (as stored in state)", () => {
   });
 
   it("works when loaded the way the dynamic-provider host loads it", async () => {
-    const loaded = loadSerialized(text);
+    const loaded = loadSerializedProvider(text);
     await loaded.configure!({
       config: {
         get: () => undefined,
@@ -81,7 +61,7 @@ describe("serialized provider (as stored in state)", () => {
   });
 
   it("keeps its typed errors' messages when loaded that way", async () => {
-    const loaded = loadSerialized(text);
+    const loaded = loadSerializedProvider(text);
     ctx.emulator.faults = [{ kind: "status", status: 404, method: "POST" }];
     const checked = await loaded.check!(
       {},
@@ -95,7 +75,7 @@ describe("serialized provider (as stored in state)", () => {
   });
 
   it("still reports a lost read-back as a partial failure that names the cause", async () => {
-    const loaded = loadSerialized(text);
+    const loaded = loadSerializedProvider(text);
     process.env.UPSTASH_API_MAX_ATTEMPTS = "1";
     ctx.emulator.faults = [{ kind: "status", status: 500, method: "GET" }];
     try {

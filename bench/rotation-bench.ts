@@ -1,0 +1,256 @@
+/**
+ * `npm run bench`: measures and prints how the provider behaves under load.
+ * Not a test: it asserts nothing and only reports figures (README → Performance).
+ *
+ *   npm run bench                  all sections
+ *   npm run bench -- --skip-pulumi without the `pulumi up` section (no CLI needed)
+ */
+import { execFileSync } from "child_process";
+import { mkdirSync, writeFileSync } from "fs";
+import http from "http";
+import os from "os";
+import path from "path";
+import { performance } from "perf_hooks";
+import { startEmulator, type UpstashEmulator } from "../emulator/server";
+import { addIndex, addRedis, DEFAULT_ACCOUNT } from "../emulator/state";
+import { credentialRotationProvider as provider, CredentialRotation } from "../provider";
+import { forgetSharedRequestGate } from "../provider/http/concurrency";
+import type { RotationTarget } from "../provider/targets";
+import { localStack, REPO_ROOT } from "../scripts/pulumiHarness";
+import { serializeProvider } from "../scripts/serializedProvider";
+
+const LATENCY_MS = 50;
+const RATE_PER_SECOND = 10;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+const fmt = (ms: number): string =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(2)} ms`;
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
+  for (const row of rows) console.log(line(row));
+  console.log("");
+}
+
+async function rotate(target: RotationTarget, trigger: unknown): Promise<void> {
+  const checked = await provider.check!({} as never, { target, trigger } as never);
+  if (checked.failures?.length) throw new Error(JSON.stringify(checked.failures));
+  await provider.create(checked.inputs as never);
+}
+
+/**
+ * The least wall time the emulator's limit allows for `requests` requests: it
+ * counts requests in fixed one-second windows, so all but the last window's
+ * worth must wait out whole windows, and the last ones still take one latency.
+ */
+function minimumMs(requests: number): number {
+  return (Math.ceil(requests / RATE_PER_SECOND) - 1) * 1000 + LATENCY_MS;
+}
+
+async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
+  console.log(
+    `== N concurrent rotations through the provider (emulator: ${LATENCY_MS} ms latency, ${RATE_PER_SECOND} requests/s, 429 beyond)\n`,
+  );
+  const rows: string[][] = [];
+  for (const kind of ["redis", "vector"] as const) {
+    for (const n of [1, 10, 100]) {
+      emulator.reset(DEFAULT_ACCOUNT);
+      const targets: RotationTarget[] = Array.from({ length: n }, () =>
+        kind === "redis"
+          ? { type: "redis", databaseId: addRedis(emulator.data).database_id }
+          : { type: "vector", indexId: addIndex(emulator.data, "vector").id },
+      );
+      emulator.faults = [{ kind: "latency", ms: LATENCY_MS }];
+      emulator.rateLimitPerSecond = RATE_PER_SECOND;
+      forgetSharedRequestGate();
+
+      const started = performance.now();
+      const outcomes = await Promise.allSettled(targets.map((t) => rotate(t, "bench")));
+      const wall = performance.now() - started;
+
+      const failures = outcomes.filter((o) => o.status === "rejected").length;
+      const throttled = emulator.log.filter((e) => e.status === 429).length;
+      const useful = emulator.log.length - throttled;
+      const minimum = minimumMs(useful);
+      rows.push([
+        kind,
+        String(n),
+        fmt(wall),
+        String(emulator.log.length),
+        String(throttled),
+        String(emulator.rotations().length),
+        String(failures),
+        fmt(minimum),
+        (wall / minimum).toFixed(2),
+      ]);
+    }
+  }
+  table(
+    ["target", "N", "wall time", "requests", "429s", "resets", "failures", "minimum", "ratio"],
+    rows,
+  );
+}
+
+/** One bare HTTP round trip with Node's own client, as the floor the provider is compared to. */
+function rawRoundTrip(url: string, method: "GET" | "POST"): Promise<void> {
+  const auth = Buffer.from(`${DEFAULT_ACCOUNT.email}:${DEFAULT_ACCOUNT.apiKey}`).toString("base64");
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method, headers: { Authorization: `Basic ${auth}` } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve());
+      },
+    );
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+async function overhead(emulator: UpstashEmulator): Promise<void> {
+  console.log(
+    "== Per-rotation overhead of the provider over the HTTP round trips it needs (no latency, no limit)\n",
+  );
+  const iterations = 300;
+  const rows: string[][] = [];
+  for (const kind of ["redis", "vector"] as const) {
+    emulator.reset(DEFAULT_ACCOUNT);
+    forgetSharedRequestGate();
+    const target: RotationTarget =
+      kind === "redis"
+        ? { type: "redis", databaseId: addRedis(emulator.data).database_id }
+        : { type: "vector", indexId: addIndex(emulator.data, "vector").id };
+    const id =
+      kind === "redis"
+        ? target.type === "redis" && target.databaseId
+        : target.type === "vector" && target.indexId;
+    const trips: [string, "GET" | "POST"][] =
+      kind === "redis"
+        ? [[`${emulator.url}/v2/redis/reset-password/${id}`, "POST"]]
+        : [
+            [`${emulator.url}/v2/vector/index/${id}/reset-password`, "POST"],
+            [`${emulator.url}/v2/vector/index/${id}`, "GET"],
+          ];
+
+    const raw: number[] = [];
+    const viaProvider: number[] = [];
+    // Interleaved, after a warm-up, so both see the same JIT and server state.
+    for (let i = 0; i < iterations + 20; i++) {
+      let t = performance.now();
+      for (const [url, method] of trips) await rawRoundTrip(url, method);
+      const rawMs = performance.now() - t;
+      t = performance.now();
+      await rotate(target, i);
+      const providerMs = performance.now() - t;
+      if (i >= 20) {
+        raw.push(rawMs);
+        viaProvider.push(providerMs);
+      }
+    }
+    rows.push([
+      kind,
+      String(trips.length),
+      fmt(median(raw)),
+      fmt(median(viaProvider)),
+      fmt(median(viaProvider) - median(raw)),
+    ]);
+  }
+  table(["target", "round trips", "raw HTTP (median)", "provider (median)", "overhead"], rows);
+}
+
+async function serializedSize(): Promise<void> {
+  console.log("== The provider as stored in state\n");
+  const { text } = await serializeProvider();
+  // Load it in a fresh process each time, as the dynamic-provider host does on its first call.
+  const dir = path.join(REPO_ROOT, ".pulumi-work", "bench");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "__provider.js");
+  writeFileSync(file, text);
+  const probe = `const { performance } = require("perf_hooks"); const t = performance.now(); require(${JSON.stringify(file)}).handler(); console.log(performance.now() - t);`;
+  const loads = Array.from({ length: 7 }, () =>
+    Number(execFileSync(process.execPath, ["-e", probe], { cwd: dir, encoding: "utf8" }).trim()),
+  );
+  table(
+    ["serialized size", "cold load + handler() (median of 7)", "min", "max"],
+    [
+      [
+        `${Buffer.byteLength(text)} bytes`,
+        fmt(median(loads)),
+        fmt(Math.min(...loads)),
+        fmt(Math.max(...loads)),
+      ],
+    ],
+  );
+}
+
+async function pulumiUp(emulator: UpstashEmulator): Promise<void> {
+  console.log("== pulumi up (real CLI, local file backend, emulator without latency or limit)\n");
+  const rows: string[][] = [];
+  for (const n of [1, 50]) {
+    emulator.reset(DEFAULT_ACCOUNT);
+    const ids = Array.from({ length: n }, () => addRedis(emulator.data).database_id);
+    let trigger = "first";
+    const { stack } = await localStack({
+      emulator,
+      projectName: "bench",
+      stackName: `n${n}`,
+      program: async () => {
+        ids.forEach(
+          (databaseId, i) =>
+            new CredentialRotation(`db-${i}`, { target: { type: "redis", databaseId }, trigger }),
+        );
+      },
+    });
+    let t = performance.now();
+    await stack.up();
+    const create = performance.now() - t;
+    t = performance.now();
+    await stack.up();
+    const unchanged = performance.now() - t;
+    trigger = "second";
+    t = performance.now();
+    await stack.up();
+    const rotateAll = performance.now() - t;
+    await stack.destroy();
+    rows.push([
+      String(n),
+      fmt(create),
+      fmt(unchanged),
+      fmt(rotateAll),
+      String(emulator.rotations().length),
+    ]);
+  }
+  table(["resources", "up (create)", "up (no change)", "up (rotate all)", "resets"], rows);
+}
+
+async function main(): Promise<void> {
+  const skipPulumi = process.argv.includes("--skip-pulumi");
+  const cpus = os.cpus();
+  console.log(
+    `machine: ${cpus[0]?.model ?? "unknown CPU"} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}, Node ${process.version}\n`,
+  );
+  const emulator = await startEmulator();
+  process.env.UPSTASH_API_URL = emulator.url;
+  process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
+  process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
+  try {
+    await concurrentRotations(emulator);
+    await overhead(emulator);
+    await serializedSize();
+    if (!skipPulumi) await pulumiUp(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
