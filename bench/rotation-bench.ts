@@ -6,17 +6,19 @@
  *   npm run bench -- --skip-pulumi without the `pulumi up` section (no CLI needed)
  */
 import { execFileSync } from "child_process";
-import { mkdirSync, writeFileSync } from "fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "fs";
 import http from "http";
 import os from "os";
 import path from "path";
 import { performance } from "perf_hooks";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { startEmulator, type UpstashEmulator } from "../emulator/server";
 import { addIndex, addRedis, DEFAULT_ACCOUNT } from "../emulator/state";
 import { credentialRotationProvider as provider, CredentialRotation } from "../provider";
 import { forgetSharedRequestGate } from "../provider/http/concurrency";
 import type { RotationTarget } from "../provider/targets";
 import { localStack, REPO_ROOT } from "../scripts/pulumiHarness";
+import { installPackedPackage } from "../scripts/installedPackage";
 import { serializeProvider } from "../scripts/serializedProvider";
 
 const LATENCY_MS = 50;
@@ -165,69 +167,132 @@ async function overhead(emulator: UpstashEmulator): Promise<void> {
   table(["target", "round trips", "raw HTTP (median)", "provider (median)", "overhead"], rows);
 }
 
-async function serializedSize(): Promise<void> {
-  console.log("== The provider as stored in state\n");
-  const { text } = await serializeProvider();
-  // Load it in a fresh process each time, as the dynamic-provider host does on its first call.
-  const dir = path.join(REPO_ROOT, ".pulumi-work", "bench");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "__provider.js");
-  writeFileSync(file, text);
-  const probe = `const { performance } = require("perf_hooks"); const t = performance.now(); require(${JSON.stringify(file)}).handler(); console.log(performance.now() - t);`;
-  const loads = Array.from({ length: 7 }, () =>
-    Number(execFileSync(process.execPath, ["-e", probe], { cwd: dir, encoding: "utf8" }).trim()),
-  );
-  table(
-    ["serialized size", "cold load + handler() (median of 7)", "min", "max"],
-    [
-      [
-        `${Buffer.byteLength(text)} bytes`,
-        fmt(median(loads)),
-        fmt(Math.min(...loads)),
-        fmt(Math.max(...loads)),
-      ],
-    ],
-  );
+/** Where the provider comes from: this repository's sources, or the package as npm installs it. */
+interface Variant {
+  name: string;
+  provider: dynamic.ResourceProvider;
+  resource: typeof CredentialRotation;
+  /** A folder whose node_modules resolve what the serialized provider requires. */
+  dir: string;
 }
 
-async function pulumiUp(emulator: UpstashEmulator): Promise<void> {
-  console.log("== pulumi up (real CLI, local file backend, emulator without latency or limit)\n");
+function variants(): Variant[] {
+  const { projectDir, packageDir } = installPackedPackage();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const installed = require(packageDir) as typeof import("../provider");
+  return [
+    {
+      name: "from source",
+      provider: provider as dynamic.ResourceProvider,
+      resource: CredentialRotation,
+      dir: path.join(REPO_ROOT, ".pulumi-work", "bench"),
+    },
+    {
+      name: "installed (npm pack)",
+      provider: installed.credentialRotationProvider as dynamic.ResourceProvider,
+      resource: installed.CredentialRotation,
+      dir: projectDir,
+    },
+  ];
+}
+
+async function serializedSize(all: Variant[]): Promise<void> {
+  console.log(
+    "== The provider as stored in state (once in the inputs and once in the outputs of every resource)\n",
+  );
   const rows: string[][] = [];
-  for (const n of [1, 50]) {
-    emulator.reset(DEFAULT_ACCOUNT);
-    const ids = Array.from({ length: n }, () => addRedis(emulator.data).database_id);
-    let trigger = "first";
-    const { stack } = await localStack({
-      emulator,
-      projectName: "bench",
-      stackName: `n${n}`,
-      program: async () => {
-        ids.forEach(
-          (databaseId, i) =>
-            new CredentialRotation(`db-${i}`, { target: { type: "redis", databaseId }, trigger }),
-        );
-      },
-    });
-    let t = performance.now();
-    await stack.up();
-    const create = performance.now() - t;
-    t = performance.now();
-    await stack.up();
-    const unchanged = performance.now() - t;
-    trigger = "second";
-    t = performance.now();
-    await stack.up();
-    const rotateAll = performance.now() - t;
-    await stack.destroy();
+  for (const variant of all) {
+    const { text } = await serializeProvider(variant.provider);
+    // Load it in a fresh process each time, as the dynamic-provider host does on its first call.
+    mkdirSync(variant.dir, { recursive: true });
+    const file = path.join(variant.dir, "__provider.js");
+    writeFileSync(file, text);
+    const probe = `const { performance } = require("perf_hooks"); const t = performance.now(); require(${JSON.stringify(file)}).handler(); console.log(performance.now() - t);`;
+    const loads = Array.from({ length: 7 }, () =>
+      Number(
+        execFileSync(process.execPath, ["-e", probe], {
+          cwd: variant.dir,
+          encoding: "utf8",
+        }).trim(),
+      ),
+    );
     rows.push([
-      String(n),
-      fmt(create),
-      fmt(unchanged),
-      fmt(rotateAll),
-      String(emulator.rotations().length),
+      variant.name,
+      `${Buffer.byteLength(text)} bytes`,
+      fmt(median(loads)),
+      fmt(Math.min(...loads)),
+      fmt(Math.max(...loads)),
     ]);
   }
-  table(["resources", "up (create)", "up (no change)", "up (rotate all)", "resets"], rows);
+  table(["provider", "serialized size", "cold load + handler() (median of 7)", "min", "max"], rows);
+}
+
+/** Size of the largest file in the backend folder: the stack's checkpoint. */
+function checkpointBytes(backendDir: string): number {
+  let largest = 0;
+  for (const entry of readdirSync(backendDir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(".json") && !entry.parentPath.includes("backups")) {
+      largest = Math.max(largest, statSync(path.join(entry.parentPath, entry.name)).size);
+    }
+  }
+  return largest;
+}
+
+async function pulumiUp(emulator: UpstashEmulator, all: Variant[]): Promise<void> {
+  console.log("== pulumi up (real CLI, local file backend, emulator without latency or limit)\n");
+  const rows: string[][] = [];
+  for (const variant of all) {
+    for (const n of [1, 50]) {
+      emulator.reset(DEFAULT_ACCOUNT);
+      const ids = Array.from({ length: n }, () => addRedis(emulator.data).database_id);
+      let trigger = "first";
+      const { stack, backendDir } = await localStack({
+        emulator,
+        projectName: "bench",
+        stackName: `n${n}`,
+        workDir: variant.dir,
+        program: async () => {
+          ids.forEach(
+            (databaseId, i) =>
+              new variant.resource(`db-${i}`, { target: { type: "redis", databaseId }, trigger }),
+          );
+        },
+      });
+      let t = performance.now();
+      await stack.up();
+      const create = performance.now() - t;
+      t = performance.now();
+      await stack.up();
+      const unchanged = performance.now() - t;
+      trigger = "second";
+      t = performance.now();
+      await stack.up();
+      const rotateAll = performance.now() - t;
+      const checkpoint = checkpointBytes(backendDir);
+      await stack.destroy();
+      rows.push([
+        variant.name,
+        String(n),
+        fmt(create),
+        fmt(unchanged),
+        fmt(rotateAll),
+        `${(checkpoint / 1024).toFixed(0)} KiB`,
+        String(emulator.rotations().length),
+      ]);
+    }
+  }
+  table(
+    [
+      "provider",
+      "resources",
+      "up (create)",
+      "up (no change)",
+      "up (rotate all)",
+      "state file",
+      "resets",
+    ],
+    rows,
+  );
 }
 
 async function main(): Promise<void> {
@@ -243,8 +308,9 @@ async function main(): Promise<void> {
   try {
     await concurrentRotations(emulator);
     await overhead(emulator);
-    await serializedSize();
-    if (!skipPulumi) await pulumiUp(emulator);
+    const all = variants();
+    await serializedSize(all);
+    if (!skipPulumi) await pulumiUp(emulator, all);
   } finally {
     await emulator.close();
   }

@@ -4,9 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { credentialRotationProvider } from "../provider";
 
-/** The provider as `pulumi.dynamic.Resource` serializes it into the `__provider` input. */
-export async function serializeProvider(): Promise<{ text: string; containsSecrets: boolean }> {
-  const serialized = await pulumi.runtime.serializeFunction(() => credentialRotationProvider, {
+/**
+ * The provider as `pulumi.dynamic.Resource` serializes it into the `__provider`
+ * input: this repository's copy by default, or another (e.g. an installed one).
+ */
+export async function serializeProvider(
+  provider: dynamic.ResourceProvider = credentialRotationProvider as dynamic.ResourceProvider,
+): Promise<{ text: string; containsSecrets: boolean }> {
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, {
     allowSecrets: true,
   });
   return { text: serialized.text, containsSecrets: serialized.containsSecrets };
