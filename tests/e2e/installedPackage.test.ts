@@ -7,6 +7,7 @@ import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { installPackedPackage } from "../../scripts/installedPackage";
 import { filesContaining, localStack } from "../../scripts/pulumiHarness";
 import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { setEnvironment } from "../helpers/environment";
 
 type PackageExports = typeof import("../../provider");
 
@@ -51,8 +52,7 @@ describe("the package as installed from npm", function () {
   });
 
   it("rotates when loaded the way the provider host loads it", async () => {
-    const saved = { ...process.env };
-    Object.assign(process.env, {
+    const restoreEnvironment = setEnvironment({
       UPSTASH_API_URL: emulator.url,
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
@@ -69,10 +69,7 @@ describe("the package as installed from npm", function () {
         emulator.data.redis.get(FIXTURE_IDS.redis)!.password,
       );
     } finally {
-      for (const key of ["UPSTASH_API_URL", "UPSTASH_EMAIL", "UPSTASH_API_KEY"]) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
+      restoreEnvironment();
     }
   });
 

@@ -1,6 +1,7 @@
 import { credentialRotationProvider, type RotationState } from "../../provider";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { forgetSharedRequestGate } from "../../provider/http/concurrency";
+import { setEnvironment } from "./environment";
 import type { RotationInputs } from "../../provider/inputs";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT } from "../../emulator/state";
@@ -19,19 +20,15 @@ const TUNING = {
  */
 export function useEmulator(): { readonly emulator: UpstashEmulator } {
   const holder: { emulator?: UpstashEmulator } = {};
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnvironment: (() => void) | undefined;
   before(async () => {
     holder.emulator = await startEmulator();
-    const env = {
+    restoreEnvironment = setEnvironment({
       ...TUNING,
       UPSTASH_API_URL: holder.emulator.url,
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
-    };
-    for (const [key, value] of Object.entries(env)) {
-      saved[key] = process.env[key];
-      process.env[key] = value;
-    }
+    });
   });
   beforeEach(() => {
     holder.emulator?.reset();
@@ -39,10 +36,7 @@ export function useEmulator(): { readonly emulator: UpstashEmulator } {
     rememberConfiguredCredentials(undefined, undefined);
   });
   after(async () => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    restoreEnvironment?.();
     await holder.emulator?.close();
   });
   return {

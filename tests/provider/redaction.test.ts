@@ -10,6 +10,7 @@ import {
   updateThroughProvider,
   useEmulator,
 } from "../helpers/emulator";
+import { setEnvironment } from "../helpers/environment";
 import { everything } from "../helpers/secrets";
 
 const FAKE_EMAIL = "redaction-audit-7f3a@example.com";
@@ -217,11 +218,7 @@ describe("redaction audit: no failing path prints or throws a secret", () => {
 
   for (const path of PATHS) {
     it(path.name, async () => {
-      const saved: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(path.env ?? {})) {
-        saved[name] = process.env[name];
-        process.env[name] = value;
-      }
+      const restoreEnvironment = setEnvironment(path.env ?? {});
       ctx.emulator.faults = (path.faults ?? []).map((fault) => ({ ...fault }));
       let failure: unknown;
       const output = await capturingOutput(async () => {
@@ -233,12 +230,7 @@ describe("redaction audit: no failing path prints or throws a secret", () => {
           console.error(error);
           console.error(`${String(error)}: ${(error as { stack?: string }).stack ?? ""}`);
         }
-      }).finally(() => {
-        for (const [name, value] of Object.entries(saved)) {
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-        }
-      });
+      }).finally(restoreEnvironment);
       collectIssued();
 
       assert.ok(failure, "the path did not fail, so it audits nothing");

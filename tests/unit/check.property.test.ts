@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { credentialRotationProvider as provider, type InputFailure } from "../../provider";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { triggerFingerprint, UNKNOWN_VALUE } from "../../provider/trigger";
+import { useEnvironment } from "../helpers/environment";
 
 const PROPERTY_NAMES =
   /^(target(\.(type|databaseId|indexId|qstashUserId))?|onDelete|email|apiKey)$/;
@@ -64,21 +65,8 @@ async function check(news: unknown): Promise<{ inputs: unknown; failures: InputF
 }
 
 describe("check (property-based)", () => {
-  const saved = { email: process.env.UPSTASH_EMAIL, key: process.env.UPSTASH_API_KEY };
-  before(() => {
-    process.env.UPSTASH_EMAIL = "ops@example.com";
-    process.env.UPSTASH_API_KEY = "property-test-key";
-    rememberConfiguredCredentials(undefined, undefined);
-  });
-  after(() => {
-    for (const [name, value] of [
-      ["UPSTASH_EMAIL", saved.email],
-      ["UPSTASH_API_KEY", saved.key],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  useEnvironment({ UPSTASH_EMAIL: "ops@example.com", UPSTASH_API_KEY: "property-test-key" });
+  before(() => rememberConfiguredCredentials(undefined, undefined));
 
   it("never throws on arbitrary input; every failure names a real property", async () => {
     await fc.assert(

@@ -2,6 +2,7 @@ import assert from "assert";
 import { credentialRotationProvider as provider } from "../../provider";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { UNKNOWN_VALUE } from "../../provider/trigger";
+import { useEnvironment } from "../helpers/environment";
 
 const FAKE_KEY = "check-test-api-key-SECRET";
 
@@ -11,21 +12,8 @@ async function failures(news: Record<string, unknown>) {
 }
 
 describe("check", () => {
-  const saved = { email: process.env.UPSTASH_EMAIL, key: process.env.UPSTASH_API_KEY };
-  beforeEach(() => {
-    process.env.UPSTASH_EMAIL = "ops@example.com";
-    process.env.UPSTASH_API_KEY = FAKE_KEY;
-    rememberConfiguredCredentials(undefined, undefined);
-  });
-  after(() => {
-    for (const [name, value] of [
-      ["UPSTASH_EMAIL", saved.email],
-      ["UPSTASH_API_KEY", saved.key],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
+  useEnvironment({ UPSTASH_EMAIL: "ops@example.com", UPSTASH_API_KEY: FAKE_KEY });
+  beforeEach(() => rememberConfiguredCredentials(undefined, undefined));
 
   it("accepts every target type and fills defaults", async () => {
     for (const target of [
