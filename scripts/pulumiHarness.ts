@@ -102,6 +102,19 @@ export function projectProgram(projectDir: string): PulumiFn {
   };
 }
 
+/**
+ * `pulumi stack export` as a user runs it, without `--show-secrets` (the
+ * Automation API's `exportStack()` always decrypts).
+ */
+export function plainStackExport(stack: Stack): string {
+  const workspace = stack.workspace as LocalWorkspace;
+  return execFileSync("pulumi", ["stack", "export", "--stack", stack.name], {
+    cwd: workspace.workDir,
+    env: { ...process.env, ...workspace.envVars },
+    encoding: "utf8",
+  });
+}
+
 /** Files under `dir` whose bytes contain any of `secrets` (state, backups, history, locks). */
 export function filesContaining(dir: string, secrets: readonly string[]): string[] {
   const hits: string[] = [];

@@ -3,7 +3,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { CredentialRotation } from "../../provider";
-import { filesContaining, localStack } from "../../scripts/pulumiHarness";
+import { filesContaining, localStack, plainStackExport } from "../../scripts/pulumiHarness";
 
 /**
  * The real Pulumi CLI (scripts/ensure-pulumi.sh) on a local file backend: the
@@ -109,7 +109,7 @@ describe("through the Pulumi engine", function () {
     assert.strictEqual(after.outputs.redis.value.UPSTASH_REDIS_REST_TOKEN, current);
   });
 
-  it("no plaintext API key, password or token anywhere in the backend folder", () => {
+  it("no plaintext API key, password or token in the backend folder or in `pulumi stack export`", () => {
     const secrets = [
       emulator.data.account.apiKey,
       emulator.data.redis.get(FIXTURE_IDS.redis)!.password,
@@ -120,6 +120,13 @@ describe("through the Pulumi engine", function () {
       }
     }
     assert.deepStrictEqual(filesContaining(backendDir, secrets), []);
+    const exported = plainStackExport(stack);
+    assert.match(exported, /"ciphertext"/, "the export holds no encrypted value");
+    assert.deepStrictEqual(
+      secrets.filter((secret) => exported.includes(secret)),
+      [],
+      "pulumi stack export shows a secret in plaintext",
+    );
   });
 
   it("destroy rotates only where onDelete is rotate", async () => {
