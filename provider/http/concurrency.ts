@@ -26,11 +26,11 @@ const RATE_MARGIN_MS = 30;
 const RATE_MEMORY_MS = 60_000;
 const GATE_KEY = "__upstashCredentialRotationRequestGate";
 
-interface GateState {
-  limit: number;
-  active: number;
-  waiting: (() => void)[];
-  pausedUntil: number;
+/**
+ * What the gate has learned about Upstash's rate limit. Plain data, kept on
+ * `globalThis` with the gate, and changed only by the two functions below.
+ */
+export interface RateMemory {
   /** Requests that may start per window; unknown (unlimited) until the first 429. */
   learnedPerWindow?: number;
   /** Start times of the requests admitted recently, oldest first. */
@@ -43,6 +43,58 @@ interface GateState {
   throttledAt?: number;
 }
 
+/** Milliseconds until the learned rate lets one more request start at `now` (0: go). */
+export function rateWait(memory: RateMemory, now: number): number {
+  if (memory.learnedPerWindow === undefined) return 0;
+  if (now - (memory.throttledAt ?? now) > RATE_MEMORY_MS) {
+    memory.learnedPerWindow = undefined;
+    return 0;
+  }
+  const cutoff = now - RATE_WINDOW_MS - RATE_MARGIN_MS;
+  while (memory.admitted.length > 0 && memory.admitted[0] < cutoff) memory.admitted.shift();
+  if (memory.admitted.length < memory.learnedPerWindow) return 0;
+  const oldestThatCounts = memory.admitted[memory.admitted.length - memory.learnedPerWindow];
+  return oldestThatCounts + RATE_WINDOW_MS + RATE_MARGIN_MS - now + 1;
+}
+
+/** Learns from how a request that started at `startedAt` was answered. */
+export function learnFromAnswer(
+  memory: RateMemory,
+  outcome: "ok" | "throttled",
+  startedAt: number,
+  now: number,
+): void {
+  // Answers arrive out of start order, so filter rather than trim the front.
+  memory.answered = memory.answered.filter((time) => time >= now - 2 * RATE_WINDOW_MS);
+  if (outcome === "throttled") {
+    memory.throttledStart = startedAt;
+    memory.throttledAt = now;
+  } else {
+    memory.answered.push(startedAt);
+  }
+  const throttled = memory.throttledStart;
+  if (throttled === undefined || startedAt > throttled) return;
+  // What got through in the window before the throttled request is what the limit
+  // allows; answers still in flight at the 429 raise it when they arrive.
+  const gotThrough = memory.answered.filter(
+    (time) => time <= throttled && time > throttled - RATE_WINDOW_MS,
+  ).length;
+  // Nothing got through: no evidence of a rate yet, Retry-After alone paces.
+  if (gotThrough === 0) return;
+  memory.learnedPerWindow =
+    outcome === "throttled"
+      ? gotThrough // a new 429 may mean a lower limit: start over
+      : Math.max(gotThrough, memory.learnedPerWindow ?? 1);
+}
+
+interface GateState {
+  limit: number;
+  active: number;
+  waiting: (() => void)[];
+  pausedUntil: number;
+  rate: RateMemory;
+}
+
 /** Returns the gate shared by the whole process, creating it on first use. */
 export function sharedRequestGate(limit: number): RequestGate {
   const registry = globalThis as unknown as Record<string, GateState | undefined>;
@@ -51,28 +103,10 @@ export function sharedRequestGate(limit: number): RequestGate {
     active: 0,
     waiting: [],
     pausedUntil: 0,
-    admitted: [],
-    answered: [],
+    rate: { admitted: [], answered: [] },
   };
   registry[GATE_KEY] = state;
   state.limit = Math.max(1, limit);
-
-  const dropOlderThan = (times: number[], cutoff: number): void => {
-    while (times.length > 0 && times[0] < cutoff) times.shift();
-  };
-
-  /** How long until the learned rate lets one more request start. */
-  const rateWait = (now: number): number => {
-    if (state.learnedPerWindow === undefined) return 0;
-    if (now - (state.throttledAt ?? now) > RATE_MEMORY_MS) {
-      state.learnedPerWindow = undefined;
-      return 0;
-    }
-    dropOlderThan(state.admitted, now - RATE_WINDOW_MS - RATE_MARGIN_MS);
-    if (state.admitted.length < state.learnedPerWindow) return 0;
-    const oldestThatCounts = state.admitted[state.admitted.length - state.learnedPerWindow];
-    return oldestThatCounts + RATE_WINDOW_MS + RATE_MARGIN_MS - now + 1;
-  };
 
   const release = (): void => {
     state.active--;
@@ -84,7 +118,7 @@ export function sharedRequestGate(limit: number): RequestGate {
     async acquire() {
       for (;;) {
         const now = Date.now();
-        const pause = Math.max(state.pausedUntil - now, rateWait(now));
+        const pause = Math.max(state.pausedUntil - now, rateWait(state.rate, now));
         if (pause > 0) {
           await new Promise((resolve) => setTimeout(resolve, pause));
           continue;
@@ -93,7 +127,7 @@ export function sharedRequestGate(limit: number): RequestGate {
         await new Promise<void>((resolve) => state.waiting.push(resolve));
       }
       state.active++;
-      state.admitted.push(Date.now());
+      state.rate.admitted.push(Date.now());
       let released = false;
       return () => {
         if (released) return;
@@ -105,28 +139,7 @@ export function sharedRequestGate(limit: number): RequestGate {
       state.pausedUntil = Math.max(state.pausedUntil, untilEpochMs);
     },
     observe(outcome, startedAt) {
-      // Answers arrive out of start order, so filter rather than trim the front.
-      const cutoff = Date.now() - 2 * RATE_WINDOW_MS;
-      state.answered = state.answered.filter((time) => time >= cutoff);
-      if (outcome === "throttled") {
-        state.throttledStart = startedAt;
-        state.throttledAt = Date.now();
-      } else {
-        state.answered.push(startedAt);
-      }
-      const throttled = state.throttledStart;
-      if (throttled === undefined || startedAt > throttled) return;
-      // What got through in the window before the throttled request is what the limit
-      // allows; answers still in flight at the 429 raise it when they arrive.
-      const gotThrough = state.answered.filter(
-        (time) => time <= throttled && time > throttled - RATE_WINDOW_MS,
-      ).length;
-      // Nothing got through: no evidence of a rate yet, Retry-After alone paces.
-      if (gotThrough === 0) return;
-      state.learnedPerWindow =
-        outcome === "throttled"
-          ? gotThrough // a new 429 may mean a lower limit: start over
-          : Math.max(gotThrough, state.learnedPerWindow ?? 1);
+      learnFromAnswer(state.rate, outcome, startedAt, Date.now());
     },
   };
 }
