@@ -125,14 +125,10 @@ async function overhead(emulator: UpstashEmulator): Promise<void> {
   for (const kind of ["redis", "vector"] as const) {
     emulator.reset(DEFAULT_ACCOUNT);
     forgetSharedRequestGate();
-    const target: RotationTarget =
-      kind === "redis"
-        ? { type: "redis", databaseId: addRedis(emulator.data).database_id }
-        : { type: "vector", indexId: addIndex(emulator.data, "vector").id };
     const id =
-      kind === "redis"
-        ? target.type === "redis" && target.databaseId
-        : target.type === "vector" && target.indexId;
+      kind === "redis" ? addRedis(emulator.data).database_id : addIndex(emulator.data, "vector").id;
+    const target: RotationTarget =
+      kind === "redis" ? { type: "redis", databaseId: id } : { type: "vector", indexId: id };
     const trips: [string, "GET" | "POST"][] =
       kind === "redis"
         ? [[`${emulator.url}/v2/redis/reset-password/${id}`, "POST"]]
