@@ -68,6 +68,34 @@ type Route = (data: EmulatorData, match: RegExpExecArray, emulator: UpstashEmula
 
 const notFound = (what: string): Answer => ({ status: 404, body: { error: `${what} not found` } });
 
+/** Vector and Search indexes share one shape: read at `base{id}`, reset at `base{id}/reset-password` (answers "OK"). */
+function restIndexRoutes(
+  kind: "vector" | "search",
+  base: string,
+  name: string,
+): [string, RegExp, Route][] {
+  return [
+    [
+      "GET",
+      new RegExp(`^${base}([^/]+)$`),
+      (data, m) => {
+        const index = data[kind].get(m[1]);
+        return index ? { status: 200, body: index } : notFound(name);
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`^${base}([^/]+)/reset-password$`),
+      (data, m) => {
+        const index = data[kind].get(m[1]);
+        if (!index) return notFound(name);
+        Object.assign(index, newIndexCredentials());
+        return { status: 200, body: "OK", rotated: true };
+      },
+    ],
+  ];
+}
+
 const ROUTES: [string, RegExp, Route][] = [
   [
     "GET",
@@ -87,42 +115,8 @@ const ROUTES: [string, RegExp, Route][] = [
       return { status: 200, body: db, rotated: true };
     },
   ],
-  [
-    "GET",
-    /^\/v2\/vector\/index\/([^/]+)$/,
-    (data, m) => {
-      const index = data.vector.get(m[1]);
-      return index ? { status: 200, body: index } : notFound("index");
-    },
-  ],
-  [
-    "POST",
-    /^\/v2\/vector\/index\/([^/]+)\/reset-password$/,
-    (data, m) => {
-      const index = data.vector.get(m[1]);
-      if (!index) return notFound("index");
-      Object.assign(index, newIndexCredentials());
-      return { status: 200, body: "OK", rotated: true };
-    },
-  ],
-  [
-    "GET",
-    /^\/v2\/search\/([^/]+)$/,
-    (data, m) => {
-      const index = data.search.get(m[1]);
-      return index ? { status: 200, body: index } : notFound("search index");
-    },
-  ],
-  [
-    "POST",
-    /^\/v2\/search\/([^/]+)\/reset-password$/,
-    (data, m) => {
-      const index = data.search.get(m[1]);
-      if (!index) return notFound("search index");
-      Object.assign(index, newIndexCredentials());
-      return { status: 200, body: "OK", rotated: true };
-    },
-  ],
+  ...restIndexRoutes("vector", "/v2/vector/index/", "index"),
+  ...restIndexRoutes("search", "/v2/search/", "search index"),
   [
     "GET",
     /^\/v2\/qstash\/users$/,
