@@ -18,6 +18,20 @@ interface TargetCase {
   envUrl: string;
 }
 
+/** Vector and Search indexes report the same credentials under the same names. */
+function restIndexCase(kind: "vector" | "search", resetPath: RegExp): TargetCase {
+  return {
+    target: { type: kind, indexId: FIXTURE_IDS[kind] },
+    resetPath,
+    current: (e) => {
+      const ix = e.data[kind].get(FIXTURE_IDS[kind])!;
+      return { token: ix.token, readOnlyToken: ix.read_only_token };
+    },
+    envToken: `UPSTASH_${kind.toUpperCase()}_REST_TOKEN`,
+    envUrl: `UPSTASH_${kind.toUpperCase()}_REST_URL`,
+  };
+}
+
 const CASES: TargetCase[] = [
   {
     target: { type: "redis", databaseId: FIXTURE_IDS.redis },
@@ -33,26 +47,8 @@ const CASES: TargetCase[] = [
     envToken: "UPSTASH_REDIS_REST_TOKEN",
     envUrl: "UPSTASH_REDIS_REST_URL",
   },
-  {
-    target: { type: "vector", indexId: FIXTURE_IDS.vector },
-    resetPath: /^\/v2\/vector\/index\/.*\/reset-password$/,
-    current: (e) => {
-      const ix = e.data.vector.get(FIXTURE_IDS.vector)!;
-      return { token: ix.token, readOnlyToken: ix.read_only_token };
-    },
-    envToken: "UPSTASH_VECTOR_REST_TOKEN",
-    envUrl: "UPSTASH_VECTOR_REST_URL",
-  },
-  {
-    target: { type: "search", indexId: FIXTURE_IDS.search },
-    resetPath: /^\/v2\/search\/.*\/reset-password$/,
-    current: (e) => {
-      const ix = e.data.search.get(FIXTURE_IDS.search)!;
-      return { token: ix.token, readOnlyToken: ix.read_only_token };
-    },
-    envToken: "UPSTASH_SEARCH_REST_TOKEN",
-    envUrl: "UPSTASH_SEARCH_REST_URL",
-  },
+  restIndexCase("vector", /^\/v2\/vector\/index\/.*\/reset-password$/),
+  restIndexCase("search", /^\/v2\/search\/.*\/reset-password$/),
   {
     target: { type: "qstash", qstashUserId: FIXTURE_IDS.qstash },
     resetPath: /^\/v2\/qstash\/rotate-token\//,
