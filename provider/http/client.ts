@@ -7,6 +7,7 @@ import { sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
   messageOf,
+  PortableError,
   redact,
   UpstashApiError,
   UpstashResponseError,
@@ -57,10 +58,9 @@ export interface ApiCall<T> {
 }
 
 /** Thrown by `ApiCall.parse` when a body does not match; the client wraps it. */
-export class ResponseShapeError extends Error {
+export class ResponseShapeError extends PortableError {
   constructor(problem: string) {
     super(problem);
-    this.message = problem; // see UpstashApiError
     this.name = "ResponseShapeError";
   }
 }

@@ -36,8 +36,20 @@ export interface FailedCall {
   detail?: string;
 }
 
+/**
+ * Base of this package's errors. Serialized into state, classes become
+ * functions whose `super(...)` is `Error.call(this, …)`, which sets nothing:
+ * without setting `message` here the engine would report "error: undefined".
+ */
+export class PortableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.message = message;
+  }
+}
+
 /** Base class of every error this package throws for an Upstash API call. */
-export class UpstashApiError extends Error {
+export class UpstashApiError extends PortableError {
   readonly code: UpstashErrorCode;
   readonly status: number | undefined;
   readonly operation: string;
@@ -51,11 +63,7 @@ export class UpstashApiError extends Error {
     const said = call.upstashMessage ? `; Upstash said: "${call.upstashMessage}"` : "";
     const detail = call.detail ? ` (${call.detail})` : "";
     const tries = call.attempts && call.attempts > 1 ? ` after ${call.attempts} attempts` : "";
-    const message = `Upstash API: ${subject} failed${status}${detail}${tries}${said}. ${advice}`;
-    super(message);
-    // Serialized into state, classes become functions that call `Error.call(this, …)`,
-    // which sets nothing: without this the engine would report "error: undefined".
-    this.message = message;
+    super(`Upstash API: ${subject} failed${status}${detail}${tries}${said}. ${advice}`);
     this.name = "UpstashApiError";
     this.code = code;
     this.status = call.status;
@@ -185,10 +193,9 @@ export function messageOf(error: unknown): string | undefined {
 }
 
 /** Management credentials are missing, partial or unusable. */
-export class CredentialsConfigurationError extends Error {
+export class CredentialsConfigurationError extends PortableError {
   constructor(message: string) {
     super(message);
-    this.message = message; // see UpstashApiError
     this.name = "CredentialsConfigurationError";
   }
 }

@@ -1,6 +1,6 @@
 import type { ZodType } from "zod";
 import { ResponseShapeError, type UpstashClient } from "../http/client";
-import { hasUpstashCode, messageOf, type UpstashApiError } from "../http/errors";
+import { hasUpstashCode, messageOf, PortableError, type UpstashApiError } from "../http/errors";
 
 /** A Redis database, by the id the console and the Developer API show. */
 export interface RedisTarget {
@@ -90,15 +90,14 @@ export interface TargetDriver<T extends RotationTarget> {
  * The reset went through but its new credentials could not be read. The old
  * credentials are already dead, so the message says so and points at refresh.
  */
-export class RotatedButUnreadError extends Error {
+export class RotatedButUnreadError extends PortableError {
   readonly cause: UpstashApiError | undefined;
   constructor(what: string, cause: unknown) {
     const reason = messageOf(cause) ?? "the target was not found when reading back";
-    const message =
+    super(
       `The credentials of ${what} were rotated (the previous ones no longer work), but reading the new ones back failed: ${reason} ` +
-      "Run `pulumi refresh` or `pulumi up` again to record the new credentials; neither resets them again.";
-    super(message);
-    this.message = message; // see UpstashApiError
+        "Run `pulumi refresh` or `pulumi up` again to record the new credentials; neither resets them again.",
+    );
     this.name = "RotatedButUnreadError";
     this.cause = hasUpstashCode(cause) ? cause : undefined;
   }
