@@ -128,12 +128,12 @@ export class UpstashClient {
       },
       (error: unknown) => {
         freeSlot();
-        const status = axios.isAxiosError(error) ? error.response?.status : undefined;
-        if (status === 429 && axios.isAxiosError(error)) {
+        const response = axios.isAxiosError(error) ? error.response : undefined;
+        if (response?.status === 429) {
           gate.observe("throttled", startedAt);
-          const wait = retryAfterMs(error.response?.headers["retry-after"]);
+          const wait = retryAfterMs(response.headers["retry-after"]);
           gate.pauseUntil(Date.now() + Math.min(wait ?? policy.baseDelayMs, policy.maxDelayMs));
-        } else if (status !== undefined) {
+        } else if (response) {
           // Any other answer still passed the rate limit.
           gate.observe("ok", startedAt);
         }

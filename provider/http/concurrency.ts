@@ -6,8 +6,9 @@
  * `pulumi up --parallel 50` means 50 concurrent rotations here. The gate bounds
  * the requests in flight and, once Upstash answers 429, holds every request
  * back until the advertised time instead of letting each one discover the limit
- * on its own; from then on it paces requests to the rate that got through. It lives on `globalThis` (not in a module variable) because the
- * serializer copies module state by value into each provider text.
+ * on its own; from then on it paces requests to the rate that got through. It
+ * lives on `globalThis` (not in a module variable) because the serializer
+ * copies module state by value into each provider text.
  */
 export interface RequestGate {
   /** Waits for a pause to pass, the learned rate and a free slot; resolves with its release function. */
