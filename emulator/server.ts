@@ -456,6 +456,17 @@ function send(res: ServerResponse, answer: Answer): void {
 }
 
 /** Starts an emulator on loopback; `port` 0 picks a free one. */
+/**
+ * What an application holding `token` would get from the emulator's data plane:
+ * 200 for a current credential, 401 for a rotated-away one.
+ */
+export async function dataPlaneStatus(emulatorUrl: string, token: string): Promise<number> {
+  const response = await fetch(`${emulatorUrl}/data-plane/ping`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return response.status;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<UpstashEmulator> {
   const emulator = new UpstashEmulator(options);
   await emulator.listen(options.port ?? 0, options.host ?? "127.0.0.1");

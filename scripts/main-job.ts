@@ -3,18 +3,11 @@
  * root program up on a local backend, bumps the trigger, and shows that the
  * rotated credentials work while the old ones are rejected.
  */
-import { startEmulator } from "../emulator/server";
+import { dataPlaneStatus, startEmulator } from "../emulator/server";
 import { rootProgram } from "../program";
 import { filesContaining, localStack } from "./pulumiHarness";
 
 const mask = (secret: string): string => `${secret.slice(0, 4)}…(${secret.length} chars)`;
-
-async function ping(url: string, token: string): Promise<number> {
-  const response = await fetch(`${url}/data-plane/ping`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return response.status;
-}
 
 async function main(): Promise<void> {
   const emulator = await startEmulator();
@@ -49,10 +42,10 @@ async function main(): Promise<void> {
         .join(", ")}`,
     );
     console.log(
-      `old Redis REST token ${mask(firstToken)}: emulator answers ${await ping(emulator.url, firstToken)}`,
+      `old Redis REST token ${mask(firstToken)}: emulator answers ${await dataPlaneStatus(emulator.url, firstToken)}`,
     );
     console.log(
-      `new Redis REST token ${mask(secondToken)}: emulator answers ${await ping(emulator.url, secondToken)}`,
+      `new Redis REST token ${mask(secondToken)}: emulator answers ${await dataPlaneStatus(emulator.url, secondToken)}`,
     );
 
     // The state on disk is what matters: `exportStack()` itself decrypts (it runs `--show-secrets`).

@@ -3,7 +3,7 @@ import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import {
   filesContaining,
@@ -13,13 +13,6 @@ import {
 } from "../../scripts/pulumiHarness";
 
 const example = (name: string): string => path.join(REPO_ROOT, "examples", name);
-
-async function ping(emulator: UpstashEmulator, token: string): Promise<number> {
-  const response = await fetch(`${emulator.url}/data-plane/ping`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return response.status;
-}
 
 /**
  * examples/producer, examples/consumer and examples/scheduled run as they are,
@@ -87,8 +80,8 @@ describe("example projects through the Pulumi engine", function () {
     assert.strictEqual(read.outputs.appEnv.secret, true);
     assert.notStrictEqual(fresh, old);
     assert.strictEqual(fresh, currentRedis().rest_token);
-    assert.strictEqual(await ping(emulator, old), 401);
-    assert.strictEqual(await ping(emulator, fresh), 200);
+    assert.strictEqual(await dataPlaneStatus(emulator.url, old), 401);
+    assert.strictEqual(await dataPlaneStatus(emulator.url, fresh), 200);
     issued.push(currentRedis().rest_token, currentRedis().password);
   });
 
@@ -105,7 +98,10 @@ describe("example projects through the Pulumi engine", function () {
 
     await scheduled.destroy();
     assert.strictEqual(emulator.rotations().length, 2, 'onDelete: "rotate" did not rotate');
-    assert.strictEqual(await ping(emulator, first.outputs.qstashToken.value as string), 401);
+    assert.strictEqual(
+      await dataPlaneStatus(emulator.url, first.outputs.qstashToken.value as string),
+      401,
+    );
   });
 
   it("no stack in the shared backend holds a plaintext API key, password or token", async () => {
