@@ -7,14 +7,19 @@ import type { UpstashEmulator } from "../emulator/server";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
+/** Found once per process: every stack of a suite uses the same CLI. */
+let cliDir: string | undefined;
+
 /** The Pulumi CLI folder: from PATH, or built once from Go modules (scripts/ensure-pulumi.sh). */
 export function ensurePulumiCli(): string {
+  if (cliDir) return cliDir;
   const output = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = output.trim().split("\n");
-  return lines[lines.length - 1];
+  cliDir = lines[lines.length - 1];
+  return cliDir;
 }
 
 export interface LocalStackOptions {
