@@ -20,6 +20,7 @@ import type { RotationTarget } from "../provider/targets";
 import { localStack, REPO_ROOT } from "../scripts/pulumiHarness";
 import { installPackedPackage } from "../scripts/installedPackage";
 import { serializeProvider } from "../scripts/serializedProvider";
+import { createThroughProvider } from "../tests/helpers/emulator";
 
 const LATENCY_MS = 50;
 const RATE_PER_SECOND = 10;
@@ -38,12 +39,6 @@ function table(header: string[], rows: string[][]): void {
   console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
   for (const row of rows) console.log(line(row));
   console.log("");
-}
-
-async function rotate(target: RotationTarget, trigger: unknown): Promise<void> {
-  const checked = await provider.check!({} as never, { target, trigger } as never);
-  if (checked.failures?.length) throw new Error(JSON.stringify(checked.failures));
-  await provider.create(checked.inputs as never);
 }
 
 /**
@@ -73,7 +68,9 @@ async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
       forgetSharedRequestGate();
 
       const started = performance.now();
-      const outcomes = await Promise.allSettled(targets.map((t) => rotate(t, "bench")));
+      const outcomes = await Promise.allSettled(
+        targets.map((t) => createThroughProvider({ target: t, trigger: "bench" })),
+      );
       const wall = performance.now() - started;
 
       const failures = outcomes.filter((o) => o.status === "rejected").length;
@@ -145,7 +142,7 @@ async function overhead(emulator: UpstashEmulator): Promise<void> {
       for (const [url, method] of trips) await rawRoundTrip(url, method);
       const rawMs = performance.now() - t;
       t = performance.now();
-      await rotate(target, i);
+      await createThroughProvider({ target, trigger: i });
       const providerMs = performance.now() - t;
       if (i >= 20) {
         raw.push(rawMs);
