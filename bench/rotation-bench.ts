@@ -20,6 +20,7 @@ import type { RotationTarget } from "../provider/targets";
 import { localStack, REPO_ROOT } from "../scripts/pulumiHarness";
 import { installPackedPackage } from "../scripts/installedPackage";
 import { serializeProvider } from "../scripts/serializedProvider";
+import { printTable } from "../scripts/textTable";
 import { createThroughProvider } from "../tests/helpers/emulator";
 
 const LATENCY_MS = 50;
@@ -31,15 +32,6 @@ const median = (values: number[]): number => {
 };
 const fmt = (ms: number): string =>
   ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(2)} ms`;
-
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
-  for (const row of rows) console.log(line(row));
-  console.log("");
-}
 
 /**
  * The least wall time the emulator's limit allows for `requests` requests: it
@@ -90,7 +82,7 @@ async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
       ]);
     }
   }
-  table(
+  printTable(
     ["target", "N", "wall time", "requests", "429s", "resets", "failures", "minimum", "ratio"],
     rows,
   );
@@ -157,7 +149,7 @@ async function overhead(emulator: UpstashEmulator): Promise<void> {
       fmt(median(viaProvider) - median(raw)),
     ]);
   }
-  table(["target", "round trips", "raw HTTP (median)", "provider (median)", "overhead"], rows);
+  printTable(["target", "round trips", "raw HTTP (median)", "provider (median)", "overhead"], rows);
 }
 
 /** Where the provider comes from: this repository's sources, or the package as npm installs it. */
@@ -217,7 +209,10 @@ async function serializedSize(all: Variant[]): Promise<void> {
       fmt(Math.max(...loads)),
     ]);
   }
-  table(["provider", "serialized size", "cold load + handler() (median of 7)", "min", "max"], rows);
+  printTable(
+    ["provider", "serialized size", "cold load + handler() (median of 7)", "min", "max"],
+    rows,
+  );
 }
 
 /** Size of the largest file in the backend folder: the stack's checkpoint. */
@@ -274,7 +269,7 @@ async function pulumiUp(emulator: UpstashEmulator, all: Variant[]): Promise<void
       ]);
     }
   }
-  table(
+  printTable(
     [
       "provider",
       "resources",
