@@ -8,6 +8,8 @@ import {
   updateThroughProvider,
   useEmulator,
 } from "../helpers/emulator";
+import { printTable } from "../../scripts/textTable";
+import { setEnvironment } from "../helpers/environment";
 import { assertNoSecrets } from "../helpers/secrets";
 
 type Operation = "create" | "update" | "read" | "delete";
@@ -89,19 +91,19 @@ describe("fault matrix: every operation under every fault", function () {
   this.timeout(120_000);
   const ctx = useEmulator();
   const rows: string[][] = [];
-  const saved = { timeout: process.env.UPSTASH_API_TIMEOUT_MS };
+  let restoreEnvironment: (() => void) | undefined;
 
-  before(() => {
-    // Hung requests give up quickly; the rest of the tuning comes from useEmulator.
-    process.env.UPSTASH_API_TIMEOUT_MS = "300";
+  // Per test, so it nests inside useEmulator's own settings: hung requests give up quickly.
+  beforeEach(() => {
+    restoreEnvironment = setEnvironment({ UPSTASH_API_TIMEOUT_MS: "300" });
   });
+  afterEach(() => restoreEnvironment?.());
   after(() => {
-    process.env.UPSTASH_API_TIMEOUT_MS = saved.timeout;
-    const header = ["target", "operation", "fault", "outcome", "requests", "reset calls", "resets"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ");
-    console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("-|-")}`);
-    for (const row of rows) console.log(line(row));
+    console.log("");
+    printTable(
+      ["target", "operation", "fault", "outcome", "requests", "reset calls", "resets"],
+      rows,
+    );
   });
 
   for (const [targetName, target] of Object.entries(TARGETS) as [
