@@ -1,6 +1,6 @@
 import assert from "assert";
 import { inspect } from "util";
-import type { Fault } from "../../emulator/server";
+import type { Fault, UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import type { RotationInputs } from "../../provider/inputs";
@@ -61,7 +61,7 @@ interface FailingPath {
   name: string;
   faults?: Fault[];
   env?: Record<string, string>;
-  run(): Promise<unknown>;
+  run(emulator: UpstashEmulator): Promise<unknown>;
 }
 
 /** An error body that repeats everything the request carried, as a careless proxy might. */
@@ -150,9 +150,8 @@ const PATHS: FailingPath[] = [
   },
   {
     name: "update: key revoked between reset and read-back",
-    run: async () => {
+    run: async (emulator) => {
       const { id, state } = await createThroughProvider({ target: VECTOR, trigger: 1 });
-      const emulator = currentEmulator();
       emulator.faults = [{ kind: "status", status: 401, method: "GET", body: ECHO }];
       return updateThroughProvider(id, state, { trigger: 2 });
     },
@@ -160,13 +159,13 @@ const PATHS: FailingPath[] = [
   {
     name: "delete with onDelete rotate during an outage",
     env: { UPSTASH_API_MAX_ATTEMPTS: "1" },
-    run: async () => {
+    run: async (emulator) => {
       const { id, state } = await createThroughProvider({
         target: REDIS,
         trigger: 1,
         onDelete: "rotate",
       });
-      currentEmulator().faults = [{ kind: "status", status: 500, body: ECHO }];
+      emulator.faults = [{ kind: "status", status: 500, body: ECHO }];
       return provider.delete!(id, state);
     },
   },
@@ -191,11 +190,8 @@ const PATHS: FailingPath[] = [
   },
 ];
 
-let currentEmulator: () => ReturnType<typeof useEmulator>["emulator"];
-
 describe("redaction audit: no failing path prints or throws a secret", () => {
   const ctx = useEmulator();
-  currentEmulator = () => ctx.emulator;
   /** Every credential the emulator has issued during the audit. */
   const issued = new Set<string>();
   const collectIssued = () => {
@@ -223,7 +219,7 @@ describe("redaction audit: no failing path prints or throws a secret", () => {
       let failure: unknown;
       const output = await capturingOutput(async () => {
         try {
-          await path.run();
+          await path.run(ctx.emulator);
         } catch (error) {
           failure = error;
           // What an unhandled rejection or the provider host would print.
