@@ -1,11 +1,13 @@
 import assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { CredentialRotation, type CredentialRotationArgs } from "../../provider";
 import { localStack, projectProgram, REPO_ROOT } from "../../scripts/pulumiHarness";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+// The engine's key marking a secret value in serialized properties.
+const SECRET_SIG = pulumi.runtime.specialSigKey;
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** A secret in an exported deployment (`--show-secrets`) holds its value as JSON text. */

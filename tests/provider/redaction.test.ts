@@ -1,4 +1,5 @@
 import assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { inspect } from "util";
 import type { Fault, UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
@@ -16,7 +17,8 @@ import { everything } from "../helpers/secrets";
 const FAKE_EMAIL = "redaction-audit-7f3a@example.com";
 const FAKE_KEY = "AUDIT-KEY-0d9c4e2b-never-print-me";
 const BASIC = Buffer.from(`${FAKE_EMAIL}:${FAKE_KEY}`).toString("base64");
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+// The engine's key marking a secret value in serialized properties.
+const SECRET_SIG = pulumi.runtime.specialSigKey;
 
 const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
 const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
