@@ -1,15 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
 import type { AddressInfo } from "net";
+import { routeRequest, type Answer, type ApiRequest } from "./routes";
 import {
-  addIndex,
-  addQStashUser,
-  addRedis,
+  addTarget,
   freshData,
-  newIndexCredentials,
-  newQStashCredentials,
-  newRedisCredentials,
   type EmulatorAccount,
   type EmulatorData,
+  type TargetKind,
 } from "./state";
 
 /** A switchable misbehaviour, applied to the API requests it matches. */
@@ -56,112 +53,8 @@ export interface EmulatorOptions {
   account?: EmulatorAccount;
 }
 
-interface Answer {
-  status: number;
-  body: unknown;
-  /** Plain-text body instead of JSON. */
-  text?: boolean;
-  rotated?: boolean;
-}
-
-type Route = (data: EmulatorData, match: RegExpExecArray, emulator: UpstashEmulator) => Answer;
-
-const notFound = (what: string): Answer => ({ status: 404, body: { error: `${what} not found` } });
-
-/** Vector and Search indexes share one shape: read at `base{id}`, reset at `base{id}/reset-password` (answers "OK"). */
-function restIndexRoutes(
-  kind: "vector" | "search",
-  base: string,
-  name: string,
-): [string, RegExp, Route][] {
-  return [
-    [
-      "GET",
-      new RegExp(`^${base}([^/]+)$`),
-      (data, m) => {
-        const index = data[kind].get(m[1]);
-        return index ? { status: 200, body: index } : notFound(name);
-      },
-    ],
-    [
-      "POST",
-      new RegExp(`^${base}([^/]+)/reset-password$`),
-      (data, m) => {
-        const index = data[kind].get(m[1]);
-        if (!index) return notFound(name);
-        Object.assign(index, newIndexCredentials());
-        return { status: 200, body: "OK", rotated: true };
-      },
-    ],
-  ];
-}
-
-const ROUTES: [string, RegExp, Route][] = [
-  [
-    "GET",
-    /^\/v2\/redis\/database\/([^/]+)$/,
-    (data, m) => {
-      const db = data.redis.get(m[1]);
-      return db ? { status: 200, body: db } : notFound("database");
-    },
-  ],
-  [
-    "POST",
-    /^\/v2\/redis\/reset-password\/([^/]+)$/,
-    (data, m) => {
-      const db = data.redis.get(m[1]);
-      if (!db) return notFound("database");
-      Object.assign(db, newRedisCredentials());
-      return { status: 200, body: db, rotated: true };
-    },
-  ],
-  ...restIndexRoutes("vector", "/v2/vector/index/", "index"),
-  ...restIndexRoutes("search", "/v2/search/", "search index"),
-  [
-    "GET",
-    /^\/v2\/qstash\/users$/,
-    (data, _m, emulator) =>
-      emulator.legacyQStashOnly
-        ? { status: 404, body: "404 page not found", text: true }
-        : { status: 200, body: [...data.qstash.values()] },
-  ],
-  [
-    "GET",
-    /^\/v2\/qstash\/user\/([^/]+)$/,
-    (data, m, emulator) => {
-      const user = emulator.legacyQStashOnly ? undefined : data.qstash.get(m[1]);
-      return user ? { status: 200, body: user } : notFound("qstash user");
-    },
-  ],
-  [
-    "POST",
-    /^\/v2\/qstash\/rotate-token\/([^/]+)$/,
-    (data, m, emulator) => {
-      const user = emulator.legacyQStashOnly ? undefined : data.qstash.get(m[1]);
-      if (!user) return notFound("qstash user");
-      Object.assign(user, newQStashCredentials());
-      return { status: 200, body: user, rotated: true };
-    },
-  ],
-  [
-    "GET",
-    /^\/qstash\/user$/,
-    (data) => {
-      const user = data.qstash.values().next().value;
-      return user ? { status: 200, body: user } : notFound("qstash user");
-    },
-  ],
-  [
-    "POST",
-    /^\/qstash\/user\/rotatetoken$/,
-    (data) => {
-      const user = data.qstash.values().next().value;
-      if (!user) return notFound("qstash user");
-      Object.assign(user, newQStashCredentials());
-      return { status: 200, body: user, rotated: true };
-    },
-  ],
-];
+/** A request as routed, before the current `legacyQStashOnly` is added. */
+type RequestShape = Omit<ApiRequest, "legacyQStashOnly">;
 
 /**
  * A local stand-in for the Upstash Developer API (`api.upstash.com`): the
@@ -188,7 +81,9 @@ export class UpstashEmulator {
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error("emulator is not listening");
-    return `http://127.0.0.1:${address.port}`;
+    // A wildcard address is reached through loopback; IPv6 literals need brackets.
+    const host = ["0.0.0.0", "::"].includes(address.address) ? "127.0.0.1" : address.address;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   }
 
   /** Resets state, log, faults and limits to a fresh account. */
@@ -230,7 +125,14 @@ export class UpstashEmulator {
         if (!res.headersSent) res.writeHead(500).end("emulator error");
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
     return this.url;
   }
 
@@ -247,7 +149,7 @@ export class UpstashEmulator {
     const method = req.method ?? "GET";
     const body = await readBody(req);
     if (url.pathname.startsWith("/_emulator/")) {
-      this.control(method, url, body, res);
+      send(res, this.control(method, url.pathname, body));
       return;
     }
     if (url.pathname === "/data-plane/ping") {
@@ -256,7 +158,12 @@ export class UpstashEmulator {
       send(res, { status: ok ? 200 : 401, body: ok ? "PONG" : "Unauthorized", text: true });
       return;
     }
-
+    const request: RequestShape = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      accept: req.headers.accept,
+    };
     const entry: LoggedRequest = {
       method,
       path: url.pathname,
@@ -265,35 +172,63 @@ export class UpstashEmulator {
       at: Date.now(),
     };
     this.log.push(entry);
+    const refusal = this.refusal(req, entry);
+    if (refusal) {
+      entry.status = refusal.status;
+      send(res, refusal);
+      return;
+    }
+    await this.answer(request, entry, req, res);
+  }
 
+  /** 401 for a wrong or missing Basic auth, 429 over the rate limit. */
+  private refusal(req: IncomingMessage, entry: LoggedRequest): Answer | undefined {
     if (!this.authorized(req.headers.authorization)) {
       entry.fault = "unauthorized";
-      entry.status = 401;
-      send(res, { status: 401, body: "Unauthorized", text: true });
-      return;
+      return {
+        status: 401,
+        body: "Unauthorized",
+        text: true,
+        headers: { "WWW-Authenticate": 'Basic realm="Upstash Developer API"' },
+      };
     }
     if (this.rateLimited()) {
       entry.fault = "rate-limit";
-      entry.status = 429;
       const retryAfter = Math.max(1, Math.ceil((this.windowStart + 1000 - Date.now()) / 1000));
-      res.setHeader("Retry-After", String(retryAfter));
-      send(res, { status: 429, body: { error: "Too many requests" } });
-      return;
+      return {
+        status: 429,
+        body: { error: "Too many requests" },
+        headers: { "Retry-After": String(retryAfter) },
+      };
     }
+    return undefined;
+  }
 
+  /** Applies the matching faults around the routed answer. */
+  private async answer(
+    request: RequestShape,
+    entry: LoggedRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const work = (): Answer => {
+      const answer = routeRequest(this.data, {
+        ...request,
+        legacyQStashOnly: this.legacyQStashOnly,
+      });
+      entry.status = answer.status;
+      entry.rotated = answer.rotated === true;
+      return answer;
+    };
     let deferred: Fault | undefined;
-    for (const fault of this.takeFaults(method, url.pathname)) {
+    for (const fault of this.takeFaults(request.method, request.path)) {
       if (fault.kind === "latency") {
         await new Promise((resolve) => setTimeout(resolve, fault.ms ?? 0));
         continue;
       }
       entry.fault = fault.kind;
-      if ((fault.kind === "drop" || fault.kind === "hang") && fault.afterWork) {
-        // The request took effect, but the client never learns it: its result is unknown.
-        const answer = this.route(method, url.pathname);
-        entry.status = answer.status;
-        entry.rotated = answer.rotated === true;
-      }
+      // The request took effect, but the client never learns it: its result is unknown.
+      if ((fault.kind === "drop" || fault.kind === "hang") && fault.afterWork) work();
       if (fault.kind === "drop") {
         req.socket.destroy();
         return;
@@ -309,9 +244,7 @@ export class UpstashEmulator {
       deferred = fault;
     }
 
-    const answer = this.route(method, url.pathname);
-    entry.status = answer.status;
-    entry.rotated = answer.rotated === true;
+    const answer = work();
     if (deferred?.kind === "malformed-json" && answer.status === 200) {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify(answer.body).slice(0, -1));
@@ -323,19 +256,6 @@ export class UpstashEmulator {
       return;
     }
     send(res, answer);
-  }
-
-  private route(method: string, path: string): Answer {
-    let pathKnown = false;
-    for (const [routeMethod, pattern, handler] of ROUTES) {
-      const match = pattern.exec(path);
-      if (!match) continue;
-      pathKnown = true;
-      if (routeMethod === method) return handler(this.data, match, this);
-    }
-    return pathKnown
-      ? { status: 405, body: "Method Not Allowed", text: true }
-      : { status: 404, body: "404 page not found", text: true };
   }
 
   private authorized(header: string | undefined): boolean {
@@ -378,13 +298,22 @@ export class UpstashEmulator {
     return applied;
   }
 
-  /** The control API used by tests in other processes (e2e, benchmarks, the main job). */
-  private control(method: string, url: URL, body: string, res: ServerResponse): void {
-    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-    const action = `${method} ${url.pathname}`;
-    switch (action) {
+  /**
+   * The control API, for tests in other processes (e2e, benchmarks, the main
+   * job) and for users seeding the emulator. Bodies are JSON.
+   */
+  private control(method: string, path: string, body: string): Answer {
+    let input: Record<string, unknown>;
+    try {
+      const parsed: unknown = body.trim() ? JSON.parse(body) : {};
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
+      input = parsed as Record<string, unknown>;
+    } catch {
+      return { status: 400, body: { error: "the body must be a JSON object" } };
+    }
+    switch (`${method} ${path}`) {
       case "GET /_emulator/state":
-        return send(res, {
+        return {
           status: 200,
           body: {
             account: this.data.account,
@@ -393,12 +322,12 @@ export class UpstashEmulator {
             search: [...this.data.search.values()],
             qstash: [...this.data.qstash.values()],
           },
-        });
+        };
       case "GET /_emulator/requests":
-        return send(res, { status: 200, body: this.log });
+        return { status: 200, body: this.log };
       case "POST /_emulator/reset":
         this.reset((input.account as EmulatorAccount | undefined) ?? this.data.account);
-        return send(res, { status: 200, body: "OK" });
+        return { status: 200, body: "OK" };
       case "POST /_emulator/config":
         if (Array.isArray(input.faults)) this.faults = input.faults as Fault[];
         if (typeof input.rateLimitPerSecond === "number") {
@@ -408,33 +337,41 @@ export class UpstashEmulator {
           this.legacyQStashOnly = input.legacyQStashOnly;
         }
         if (input.clearLog === true) this.log.length = 0;
-        return send(res, { status: 200, body: "OK" });
-      case "POST /_emulator/targets": {
-        const kind = input.type;
-        const id = typeof input.id === "string" ? input.id : undefined;
-        const created =
-          kind === "redis"
-            ? addRedis(this.data, id)
-            : kind === "vector" || kind === "search"
-              ? addIndex(this.data, kind, id)
-              : kind === "qstash"
-                ? addQStashUser(this.data, id)
-                : undefined;
-        return send(
-          res,
-          created ? { status: 200, body: created } : { status: 400, body: "bad type" },
-        );
-      }
+        return { status: 200, body: "OK" };
+      case "POST /_emulator/targets":
+        return this.addTarget(input);
       case "DELETE /_emulator/targets": {
-        const kind = input.type as "redis" | "vector" | "search" | "qstash";
-        const removed = this.data[kind]?.delete(String(input.id)) ?? false;
-        return send(res, { status: removed ? 200 : 404, body: removed ? "OK" : "not found" });
+        if (!isTargetKind(input.type)) return { status: 400, body: "bad type" };
+        const removed = this.data[input.type].delete(String(input.id));
+        return { status: removed ? 200 : 404, body: removed ? "OK" : "not found" };
       }
       default:
-        return send(res, { status: 404, body: "unknown control endpoint", text: true });
+        return { status: 404, body: "unknown control endpoint", text: true };
     }
   }
+
+  /** `POST /_emulator/targets` `{type, id?, name?}`: the new target, credentials included. */
+  private addTarget(input: Record<string, unknown>): Answer {
+    const { type, id, name } = input;
+    if (!isTargetKind(type)) return { status: 400, body: "bad type" };
+    if (id !== undefined && (typeof id !== "string" || id === "")) {
+      return { status: 400, body: "bad id" };
+    }
+    if (typeof id === "string" && this.data[type].has(id)) {
+      return { status: 409, body: { error: `${type} ${id} already exists` } };
+    }
+    const created = addTarget(this.data, type, id);
+    if (typeof name === "string" && name !== "") {
+      if ("database_name" in created) created.database_name = name;
+      else if ("name" in created) created.name = name;
+    }
+    return { status: 200, body: created };
+  }
 }
+
+const TARGET_KINDS: readonly TargetKind[] = ["redis", "vector", "search", "qstash"];
+const isTargetKind = (value: unknown): value is TargetKind =>
+  TARGET_KINDS.includes(value as TargetKind);
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -446,8 +383,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, answer: Answer): void {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
   if (answer.text) {
-    res.writeHead(answer.status, { "Content-Type": "text/plain; charset=utf-8" });
+    res.writeHead(answer.status, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Content-Type-Options": "nosniff",
+    });
     res.end(String(answer.body));
     return;
   }
@@ -455,7 +396,6 @@ function send(res: ServerResponse, answer: Answer): void {
   res.end(JSON.stringify(answer.body));
 }
 
-/** Starts an emulator on loopback; `port` 0 picks a free one. */
 /**
  * What an application holding `token` would get from the emulator's data plane:
  * 200 for a current credential, 401 for a rotated-away one.
@@ -467,6 +407,7 @@ export async function dataPlaneStatus(emulatorUrl: string, token: string): Promi
   return response.status;
 }
 
+/** Starts an emulator (on loopback unless `host` says otherwise); `port` 0 picks a free one. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<UpstashEmulator> {
   const emulator = new UpstashEmulator(options);
   await emulator.listen(options.port ?? 0, options.host ?? "127.0.0.1");
