@@ -29,20 +29,29 @@ const TARGET_FIELDS: Record<string, string[]> = {
 };
 
 // Built per call: zod schemas hold bound functions, which the closure serializer rejects.
-function inputSchema(targetKnown: boolean) {
+// A field that holds a value not known yet (preview) is checked as exactly that value.
+function inputSchema(userInputs: Record<string, unknown>, targetKnown: boolean) {
+  const orUnknown = <T extends z.ZodType>(path: string[], schema: T) =>
+    valueAt(userInputs, path) === UNKNOWN_VALUE ? z.literal(UNKNOWN_VALUE) : schema;
   const id = z.string().trim().min(1);
   const target = z.discriminatedUnion("type", [
-    z.strictObject({ type: z.literal("redis"), databaseId: id }),
-    z.strictObject({ type: z.literal("vector"), indexId: id }),
-    z.strictObject({ type: z.literal("search"), indexId: id }),
-    z.strictObject({ type: z.literal("qstash"), qstashUserId: id.optional() }),
+    z.strictObject({
+      type: z.literal("redis"),
+      databaseId: orUnknown(["target", "databaseId"], id),
+    }),
+    z.strictObject({ type: z.literal("vector"), indexId: orUnknown(["target", "indexId"], id) }),
+    z.strictObject({ type: z.literal("search"), indexId: orUnknown(["target", "indexId"], id) }),
+    z.strictObject({
+      type: z.literal("qstash"),
+      qstashUserId: orUnknown(["target", "qstashUserId"], id).optional(),
+    }),
   ]);
   return z.object({
     target: targetKnown ? target : z.unknown().optional(),
     trigger: z.unknown().optional(),
-    onDelete: z.enum(["keep", "rotate"]).optional(),
-    email: z.string().trim().min(1).optional(),
-    apiKey: z.string().trim().min(1).optional(),
+    onDelete: orUnknown(["onDelete"], z.enum(["keep", "rotate"])).optional(),
+    email: orUnknown(["email"], z.string().trim().min(1)).optional(),
+    apiKey: orUnknown(["apiKey"], z.string().trim().min(1)).optional(),
   });
 }
 
@@ -82,7 +91,19 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Validates and normalises the inputs. Never throws: every problem becomes a
- * per-property failure. Values not known yet (preview) pass unchecked.
+ * per-property failure.
+ *
+ * Values not known yet (preview sends them as {@link UNKNOWN_VALUE}) pass
+ * unchecked wherever they stand, at the top level or inside `target`; the
+ * known values beside them are still checked.
+ *
+ * When the inputs are valid, the returned inputs hold what was validated:
+ * the target's id and `email` without surrounding whitespace, and `apiKey`
+ * too (an Upstash API key never starts or ends with whitespace, so a
+ * surrounding space or newline is a copy-paste slip, not part of the key).
+ * `onDelete` defaults to `"keep"` and `trigger` to `null`; `trigger`,
+ * unknown values, `__provider` and any other field are handed on as given.
+ * With failures, the inputs are handed on as given (plus the defaults).
  */
 export function checkInputs(news: Record<string, unknown>): {
   inputs: Record<string, unknown>;
@@ -95,7 +116,7 @@ export function checkInputs(news: Record<string, unknown>): {
   const { __provider: _provider, ...userInputs } = news;
   const failures: InputFailure[] = [];
 
-  const parsed = inputSchema(targetKnown).safeParse(userInputs);
+  const parsed = inputSchema(userInputs, targetKnown).safeParse(userInputs);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path;
@@ -118,10 +139,16 @@ export function checkInputs(news: Record<string, unknown>): {
     failures.push({ property: selected.property, reason: selected.problem });
   }
 
-  return {
-    inputs: { ...news, onDelete: news.onDelete ?? "keep", trigger: news.trigger ?? null },
-    failures,
-  };
+  const inputs: Record<string, unknown> = { ...news };
+  if (parsed.success) {
+    const validated: Record<string, unknown> = parsed.data;
+    for (const key of ["target", "onDelete", "email", "apiKey"]) {
+      if (key in news) inputs[key] = validated[key];
+    }
+  }
+  inputs.onDelete = inputs.onDelete ?? "keep";
+  inputs.trigger = news.trigger ?? null;
+  return { inputs, failures };
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -52,11 +52,16 @@ const inputsLike = fc.record(
 /** A value that looks like a credential, recognisable wherever it ends up. */
 const secretValue = fc.string({ minLength: 6, maxLength: 24 }).map((s) => `SECRET-${s}-TERCES`);
 
+// Plain objects, as the engine hands them over: check returns copies, not the originals.
+const plain = { noNullPrototype: true } as const;
 const validTarget = fc.oneof(
-  fc.record({ type: fc.constant("redis"), databaseId: fc.uuid() }),
-  fc.record({ type: fc.constant("vector"), indexId: fc.uuid() }),
-  fc.record({ type: fc.constant("search"), indexId: fc.uuid() }),
-  fc.record({ type: fc.constant("qstash"), qstashUserId: fc.uuid() }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constant("redis"), databaseId: fc.uuid() }, plain),
+  fc.record({ type: fc.constant("vector"), indexId: fc.uuid() }, plain),
+  fc.record({ type: fc.constant("search"), indexId: fc.uuid() }, plain),
+  fc.record(
+    { type: fc.constant("qstash"), qstashUserId: fc.uuid() },
+    { requiredKeys: ["type"], ...plain },
+  ),
 );
 
 async function check(news: unknown): Promise<{ inputs: unknown; failures: InputFailure[] }> {
@@ -100,6 +105,113 @@ describe("check (property-based)", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it("never fails a position that holds a value unknown during preview", async () => {
+    const positions = [
+      "target",
+      "target.type",
+      "target.databaseId",
+      "target.indexId",
+      "target.qstashUserId",
+      "trigger",
+      "onDelete",
+      "email",
+      "apiKey",
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        inputsLike,
+        targetLike,
+        fc.subarray(positions, { minLength: 1 }),
+        async (noise, someTarget, unknownAt) => {
+          const news: Record<string, unknown> = { ...noise };
+          for (const position of unknownAt) {
+            const [head, field] = position.split(".");
+            if (field === undefined) {
+              news[head] = UNKNOWN_VALUE;
+              continue;
+            }
+            const current = news.target;
+            const target =
+              current && typeof current === "object" && !Array.isArray(current)
+                ? { ...current }
+                : { ...someTarget };
+            news.target = { ...target, [field]: UNKNOWN_VALUE };
+          }
+          // A whole unknown target wins over unknown fields placed in it before.
+          if (unknownAt.includes("target")) news.target = UNKNOWN_VALUE;
+          const { failures } = await check(news);
+          for (const failure of failures) {
+            assert.ok(
+              !unknownAt.includes(failure.property),
+              `failed an unknown ${failure.property}: ${JSON.stringify(failures)}`,
+            );
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("accepts well-formed input with any fields unknown, and keeps the unknowns", async () => {
+    const idField = {
+      redis: "databaseId",
+      vector: "indexId",
+      search: "indexId",
+      qstash: "qstashUserId",
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        validTarget,
+        fc.constantFrom("keep", "rotate"),
+        fc.subarray(["type", "id", "onDelete", "email", "apiKey"]),
+        async (target, onDelete, unknownAt) => {
+          const given: Record<string, unknown> = { ...target };
+          if (unknownAt.includes("id")) given[idField[target.type]] = UNKNOWN_VALUE;
+          if (unknownAt.includes("type")) given.type = UNKNOWN_VALUE;
+          const news: Record<string, unknown> = {
+            target: given,
+            onDelete: unknownAt.includes("onDelete") ? UNKNOWN_VALUE : onDelete,
+          };
+          if (unknownAt.includes("email")) news.email = UNKNOWN_VALUE;
+          if (unknownAt.includes("apiKey")) news.apiKey = UNKNOWN_VALUE;
+          const { inputs, failures } = await check(news);
+          assert.deepStrictEqual(failures, []);
+          assert.deepStrictEqual(inputs, { ...news, trigger: null });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("hands on ids, email and apiKey without surrounding whitespace", async () => {
+    const padding = fc.constantFrom("", " ", "  ", "\t", "\n", " \r\n");
+    const pad = (value: string) => fc.tuple(padding, padding).map(([a, b]) => `${a}${value}${b}`);
+    await fc.assert(
+      fc.asyncProperty(
+        validTarget,
+        padding,
+        padding,
+        pad("ops@example.com"),
+        pad("property-test-key"),
+        async (target, before, after, email, apiKey) => {
+          const padded = Object.fromEntries(
+            Object.entries(target).map(([key, value]) => [
+              key,
+              key === "type" ? value : `${before}${value}${after}`,
+            ]),
+          );
+          const { inputs, failures } = await check({ target: padded, email, apiKey });
+          assert.deepStrictEqual(failures, []);
+          const kept = inputs as { target: unknown; email: string; apiKey: string };
+          assert.deepStrictEqual(kept.target, target);
+          assert.strictEqual(kept.email, "ops@example.com");
+          assert.strictEqual(kept.apiKey, "property-test-key");
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

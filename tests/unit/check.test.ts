@@ -69,6 +69,117 @@ describe("check", () => {
     );
   });
 
+  it("lets an onDelete that is unknown during preview through", async () => {
+    const result = await provider.check!(
+      {} as never,
+      { target: { type: "qstash" }, onDelete: UNKNOWN_VALUE } as never,
+    );
+    assert.deepStrictEqual(result.failures, []);
+    assert.strictEqual((result.inputs as { onDelete: unknown }).onDelete, UNKNOWN_VALUE);
+  });
+
+  it("passes every unknown field and still checks the known ones", async () => {
+    for (const target of [
+      { type: "redis", databaseId: UNKNOWN_VALUE },
+      { type: "vector", indexId: UNKNOWN_VALUE },
+      { type: "search", indexId: UNKNOWN_VALUE },
+      { type: "qstash", qstashUserId: UNKNOWN_VALUE },
+      { type: UNKNOWN_VALUE, databaseId: "db" },
+      UNKNOWN_VALUE,
+    ]) {
+      assert.deepStrictEqual(
+        await failures({
+          target,
+          trigger: UNKNOWN_VALUE,
+          onDelete: UNKNOWN_VALUE,
+          email: UNKNOWN_VALUE,
+          apiKey: UNKNOWN_VALUE,
+        }),
+        [],
+        JSON.stringify(target),
+      );
+    }
+    assert.deepStrictEqual(
+      await failures({ target: { type: "vector", indexId: "  " }, onDelete: UNKNOWN_VALUE }),
+      [{ property: "target.indexId", reason: "must not be empty" }],
+    );
+    const badOnDelete = await failures({
+      target: { type: "redis", databaseId: UNKNOWN_VALUE },
+      onDelete: "destroy",
+      email: UNKNOWN_VALUE,
+    });
+    assert.deepStrictEqual(
+      badOnDelete.map((f) => f.property),
+      ["onDelete"],
+    );
+    const badEmail = await failures({
+      target: { type: "qstash" },
+      email: 7,
+      apiKey: UNKNOWN_VALUE,
+    });
+    assert.deepStrictEqual(
+      badEmail.map((f) => f.property),
+      ["email"],
+    );
+  });
+
+  it("hands on trimmed ids, email and apiKey", async () => {
+    for (const [given, expected] of [
+      [
+        { type: "redis", databaseId: "  db-1\t" },
+        { type: "redis", databaseId: "db-1" },
+      ],
+      [
+        { type: "vector", indexId: " ix " },
+        { type: "vector", indexId: "ix" },
+      ],
+      [
+        { type: "search", indexId: "\nix" },
+        { type: "search", indexId: "ix" },
+      ],
+      [
+        { type: "qstash", qstashUserId: " u " },
+        { type: "qstash", qstashUserId: "u" },
+      ],
+      [{ type: "qstash" }, { type: "qstash" }],
+    ]) {
+      const result = await provider.check!(
+        {} as never,
+        { target: given, email: " me@example.com\n", apiKey: `  ${FAKE_KEY} ` } as never,
+      );
+      assert.deepStrictEqual(result.failures, []);
+      const inputs = result.inputs as unknown as Record<string, unknown>;
+      assert.deepStrictEqual(inputs.target, expected);
+      assert.strictEqual(inputs.email, "me@example.com");
+      assert.strictEqual(inputs.apiKey, FAKE_KEY);
+    }
+  });
+
+  it("keeps unknowns, __provider and trigger as given, and adds no absent fields", async () => {
+    const trigger = { when: " 2026 ", list: [" a "] };
+    const news = {
+      __provider: "PROVIDER-TEXT",
+      target: { type: "redis", databaseId: UNKNOWN_VALUE },
+      trigger,
+      email: UNKNOWN_VALUE,
+      apiKey: UNKNOWN_VALUE,
+    };
+    const result = await provider.check!({} as never, news as never);
+    assert.deepStrictEqual(result.failures, []);
+    assert.deepStrictEqual(result.inputs, { ...news, onDelete: "keep" });
+
+    const bare = await provider.check!({} as never, { target: { type: "qstash" } } as never);
+    assert.deepStrictEqual(bare.inputs, {
+      target: { type: "qstash" },
+      onDelete: "keep",
+      trigger: null,
+    });
+
+    const unknownTarget = { type: UNKNOWN_VALUE, databaseId: " db " };
+    const passed = await provider.check!({} as never, { target: unknownTarget } as never);
+    assert.deepStrictEqual((passed.inputs as { target: unknown }).target, unknownTarget);
+  });
+
   it("fails without any management credentials, naming every source", async () => {
     delete process.env.UPSTASH_EMAIL;
     delete process.env.UPSTASH_API_KEY;
