@@ -1,12 +1,13 @@
 // Default import only: a named import makes TypeScript emit an `__importStar`
 // copy of the module, which the closure serializer would then copy by value.
 import axios from "axios";
-import type { AxiosError, AxiosInstance } from "axios";
+import type { AxiosInstance } from "axios";
 import axiosRetry from "axios-retry";
 import { sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
   messageOf,
+  type FailedCall,
   PortableError,
   redact,
   UpstashApiError,
@@ -22,26 +23,73 @@ export interface ManagementCredentials {
   apiKey: string;
 }
 
-/** How hard the client tries before it gives up on a call. */
+/**
+ * How hard the client tries before it gives up on a call. The provider reads
+ * each field from the environment variable named below, at call time.
+ */
 export interface RetryPolicy {
-  /** Attempts per call, the first one included. */
+  /**
+   * Attempts per call, the first one included.
+   * Environment: `UPSTASH_API_MAX_ATTEMPTS`.
+   * @default 6
+   */
   maxAttempts: number;
-  /** Wall-clock budget per call, retries and waits included. */
+  /**
+   * Wall-clock budget per call: every attempt, backoff wait and Retry-After
+   * wait fits inside it. It starts when the process-wide request gate first
+   * admits the call, and time spent waiting at the gate (for a free slot, or
+   * held back by a 429 or the learned rate) is added to it rather than taken
+   * from it. Each attempt's timeout is the lesser of `timeoutMs` and what is
+   * left; a wait that would end past it is not started.
+   * Environment: `UPSTASH_API_MAX_TOTAL_MS`.
+   * @default 60000
+   */
   maxTotalMs: number;
-  /** First backoff step; later steps double, plus up to 20 % jitter. */
+  /**
+   * First backoff step; later steps double, plus up to 20 % jitter.
+   * Environment: `UPSTASH_API_RETRY_BASE_MS`.
+   * @default 250
+   */
   baseDelayMs: number;
-  /** Upper bound on a single wait, Retry-After included. */
+  /**
+   * Upper bound on one backoff step. It does not cap a `Retry-After`: that
+   * is waited as given when it fits in the budget, and fails the call at once
+   * when it does not. Not read from the environment.
+   * @default 20000
+   */
   maxDelayMs: number;
 }
 
 export interface UpstashClientOptions {
-  /** Base URL without the `/v2` prefix, e.g. `https://api.upstash.com`. */
+  /**
+   * Base URL without the `/v2` prefix, e.g. `https://api.upstash.com`.
+   * Environment (read by the provider): `UPSTASH_API_URL`.
+   * @default DEFAULT_API_URL (the provider's fallback; required here)
+   */
   baseUrl: string;
+  /**
+   * The management credentials, sent as HTTP Basic auth and never put in an error.
+   * Environment (read by the provider): `UPSTASH_EMAIL` and `UPSTASH_API_KEY`.
+   * @default none (required)
+   */
   credentials: ManagementCredentials;
-  /** Timeout of a single attempt. */
+  /**
+   * Timeout of a single attempt, cut to what is left of `retry.maxTotalMs`.
+   * Environment: `UPSTASH_API_TIMEOUT_MS`.
+   * @default 30000
+   */
   timeoutMs?: number;
+  /**
+   * Retry policy; fields left out take their defaults (see `RetryPolicy`).
+   * @default { maxAttempts: 6, maxTotalMs: 60000, baseDelayMs: 250, maxDelayMs: 20000 }
+   */
   retry?: Partial<RetryPolicy>;
-  /** Requests in flight across the whole process. */
+  /**
+   * Requests in flight across the whole process (the gate is shared; the
+   * latest client's value applies).
+   * Environment: `UPSTASH_API_MAX_CONCURRENCY`.
+   * @default 4
+   */
   maxConcurrency?: number;
 }
 
@@ -53,6 +101,14 @@ export interface ApiCall<T> {
   /** Human name used in errors, e.g. "reset password of Redis database". */
   operation: string;
   targetId?: string;
+  /**
+   * Whether the call may be repeated when its outcome is unknown (a timeout,
+   * a connection dropped after sending, a 5xx). A call that is not idempotent
+   * is repeated only when Upstash provably did not act on it: a 429, or a
+   * connection that never reached the server (refused, host not found).
+   * @default true for GET, false for POST
+   */
+  idempotent?: boolean;
   /** Validates the decoded body; throw a `ResponseShapeError` to reject it. */
   parse(body: unknown): T;
 }
@@ -73,11 +129,49 @@ const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 250,
   maxDelayMs: 20_000,
 };
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONCURRENCY = 4;
+/** A retry is started only if at least this long (or `timeoutMs`, if less) is left for its attempt. */
+const MIN_ATTEMPT_MS = 100;
+/** Connection failures that happen before anything reaches the server: safe to repeat any call. */
+const NOT_SENT_CODES = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"];
+
+/**
+ * How a failed attempt ended, for deciding whether to repeat it:
+ * `throttled` (429) and `not-sent` were provably not acted on; `unknown` (5xx,
+ * timeout, connection lost after sending) may have been; `final` is an answer
+ * that repeating will not change (other 4xx, redirects, cancellation).
+ */
+type AttemptFailure = "throttled" | "not-sent" | "unknown" | "final";
+
+function attemptFailure(error: unknown): AttemptFailure {
+  if (!axios.isAxiosError(error)) return "unknown";
+  const status = error.response?.status;
+  if (status !== undefined) {
+    if (status === 429) return "throttled";
+    return status >= 500 ? "unknown" : "final";
+  }
+  if (error.code === "ERR_CANCELED") return "final";
+  const causeCode = (error.cause as { code?: unknown } | undefined)?.code;
+  if (NOT_SENT_CODES.includes(error.code ?? "") || NOT_SENT_CODES.includes(String(causeCode))) {
+    return "not-sent";
+  }
+  return "unknown";
+}
 
 /**
  * The one HTTP layer every target module goes through: Basic auth, timeouts,
  * bounded retries with backoff that honours Retry-After, the process-wide
  * request gate, and errors that never carry request headers or credentials.
+ *
+ * Retries (axios-retry): 429 and connections refused or not resolved are
+ * repeated for every call; 5xx, timeouts and connections lost after sending
+ * only for idempotent calls (`ApiCall.idempotent`). axios-retry 4's
+ * `exponentialDelay` takes the larger of the backoff and Retry-After and adds
+ * up to 20 % jitter to it, so the client computes each wait itself (Retry-After
+ * exactly when present, exponential backoff otherwise), hands it to axios-retry
+ * as `retryDelay`, and lets the deadline decide in `retryCondition` whether it
+ * is taken at all.
  */
 export class UpstashClient {
   private readonly options: UpstashClientOptions;
@@ -91,12 +185,23 @@ export class UpstashClient {
     for (const [key, value] of Object.entries(this.options.retry ?? {})) {
       if (typeof value === "number") policy[key as keyof RetryPolicy] = value;
     }
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const idempotent = spec.idempotent ?? spec.method === "GET";
     const { email, apiKey } = this.options.credentials;
     // An error body or proxy page may echo the key, the email or the Basic header itself.
     const secrets = [apiKey, email, Buffer.from(`${email}:${apiKey}`).toString("base64")];
-    const gate = sharedRequestGate(this.options.maxConcurrency ?? 4);
-    const deadline = Date.now() + policy.maxTotalMs;
+    const gate = sharedRequestGate(this.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
+
+    /** Set when the gate first admits the call; pushed back by every later wait at the gate. */
+    let deadline: number | undefined;
     let attempts = 0;
+    /** Whether some attempt may have been carried out without a success answer. */
+    let outcomeUnknown = false;
+    /** The wait retryCondition chose for the retry it allowed. */
+    let nextDelayMs = 0;
+    /** A Retry-After that did not fit in the budget, for the error. */
+    let tooLong: { retryAfterMs: number; remainingMs: number } | undefined;
+    let attemptSignal: AbortSignal | undefined;
     let releaseSlot: (() => void) | undefined;
     const freeSlot = (): void => {
       releaseSlot?.();
@@ -105,8 +210,7 @@ export class UpstashClient {
 
     const http: AxiosInstance = axios.create({
       baseURL: this.options.baseUrl.replace(/\/+$/, ""),
-      timeout: this.options.timeoutMs ?? 30_000,
-      auth: { username: this.options.credentials.email, password: this.options.credentials.apiKey },
+      auth: { username: email, password: apiKey },
       headers: { Accept: "application/json" },
       responseType: "text",
       transformResponse: [(data: unknown) => data],
@@ -114,9 +218,17 @@ export class UpstashClient {
     });
     let startedAt = 0;
     http.interceptors.request.use(async (config) => {
+      const queuedAt = Date.now();
       releaseSlot = await gate.acquire();
       startedAt = Date.now();
+      deadline =
+        deadline === undefined ? startedAt + policy.maxTotalMs : deadline + (startedAt - queuedAt);
       attempts++;
+      const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - startedAt));
+      // axios' timeout stops counting once bytes flow; the signal bounds the whole attempt.
+      config.timeout = attemptMs;
+      attemptSignal = AbortSignal.timeout(attemptMs);
+      config.signal = attemptSignal;
       return config;
     });
     // Registered before axios-retry so the slot is free while a retry waits.
@@ -128,30 +240,56 @@ export class UpstashClient {
       },
       (error: unknown) => {
         freeSlot();
-        const response = axios.isAxiosError(error) ? error.response : undefined;
-        if (response?.status === 429) {
-          gate.observe("throttled", startedAt);
-          const wait = retryAfterMs(response.headers["retry-after"]);
-          gate.pauseUntil(Date.now() + Math.min(wait ?? policy.baseDelayMs, policy.maxDelayMs));
-        } else if (response) {
-          // Any other answer still passed the rate limit.
-          gate.observe("ok", startedAt);
+        if (axios.isAxiosError(error)) {
+          // The attempt's own deadline fired: a timeout like axios' own.
+          if (error.code === "ERR_CANCELED" && attemptSignal?.aborted) error.code = "ECONNABORTED";
+          const response = error.response;
+          if (response?.status === 429) {
+            const limitSeen = gate.observe("throttled", startedAt);
+            const advertised = retryAfterMs(response.headers["retry-after"]);
+            // Every request waits as Upstash told (but not beyond one call's whole budget), or
+            // briefly if the 429 looks like the rate limit; after a stray one only this call waits.
+            if (advertised !== undefined || limitSeen) {
+              const wait = advertised ?? policy.baseDelayMs;
+              gate.pauseUntil(Date.now() + Math.min(wait, policy.maxTotalMs));
+            }
+          } else if (response) {
+            // Any other answer still passed the rate limit.
+            gate.observe("ok", startedAt);
+          }
         }
+        if (attemptFailure(error) === "unknown") outcomeUnknown = true;
         return Promise.reject(error);
       },
     );
     axiosRetry(http, {
       retries: policy.maxAttempts - 1,
       shouldResetTimeout: true,
-      retryDelay: (retryCount, error) =>
-        Math.min(
-          policy.maxDelayMs,
-          axiosRetry.exponentialDelay(retryCount, error, policy.baseDelayMs / 2),
-        ),
       retryCondition: (error) => {
-        if (!isTransient(error)) return false;
-        const hinted = retryAfterMs(error.response?.headers["retry-after"]) ?? 0;
-        return Date.now() + Math.min(hinted, policy.maxDelayMs) < deadline;
+        const failure = attemptFailure(error);
+        if (failure === "final" || (failure === "unknown" && !idempotent)) return false;
+        const advertised = retryAfterMs(error.response?.headers["retry-after"]);
+        const delay =
+          advertised ??
+          Math.min(
+            policy.maxDelayMs,
+            axiosRetry.exponentialDelay(attempts, undefined, policy.baseDelayMs / 2),
+          );
+        const now = Date.now();
+        const remaining = (deadline ?? now) - now;
+        if (now + delay + Math.min(MIN_ATTEMPT_MS, timeoutMs) > (deadline ?? now)) {
+          if (advertised !== undefined) {
+            tooLong = { retryAfterMs: advertised, remainingMs: Math.max(0, remaining) };
+          }
+          return false;
+        }
+        nextDelayMs = delay;
+        return true;
+      },
+      retryDelay: () => nextDelayMs,
+      onRetry: (_retryCount, _error, config) => {
+        // Spent: axios-retry would skip the wait if it saw it aborted; the next attempt sets its own.
+        config.signal = undefined;
       },
     });
 
@@ -163,7 +301,7 @@ export class UpstashClient {
       contentType = String(response.headers["content-type"] ?? "");
     } catch (error) {
       freeSlot();
-      throw toUpstashError(error, spec, attempts, secrets);
+      throw toUpstashError(error, spec, secrets, { attempts, outcomeUnknown, ...tooLong });
     }
 
     let body: unknown;
@@ -178,13 +316,6 @@ export class UpstashClient {
       );
     }
   }
-}
-
-/** 429, 5xx, timeouts and dropped connections: the request may succeed if repeated. */
-function isTransient(error: AxiosError): boolean {
-  const status = error.response?.status;
-  if (status !== undefined) return status === 429 || status >= 500;
-  return error.code !== "ERR_CANCELED";
 }
 
 /** Retry-After as milliseconds; it may be delta-seconds or an HTTP date. */
@@ -236,10 +367,10 @@ function upstashMessage(data: unknown, secrets: readonly string[]): string | und
 function toUpstashError(
   error: unknown,
   spec: ApiCall<unknown>,
-  attempts: number,
   secrets: readonly string[],
+  outcome: Pick<FailedCall, "attempts" | "outcomeUnknown" | "retryAfterMs" | "remainingMs">,
 ): UpstashApiError {
-  const call = { operation: spec.operation, targetId: spec.targetId, attempts };
+  const call = { operation: spec.operation, targetId: spec.targetId, ...outcome };
   if (axios.isAxiosError(error)) {
     if (error.response) {
       return errorForStatus({

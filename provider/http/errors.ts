@@ -34,6 +34,33 @@ export interface FailedCall {
   attempts?: number;
   /** What went wrong below HTTP, e.g. "ECONNRESET". */
   detail?: string;
+  /**
+   * Whether the request may have reached Upstash and taken effect although no
+   * success answer arrived; see `UpstashApiError.outcomeUnknown`. When absent,
+   * the error's code decides: `server_error`, `unavailable`, `timeout` and
+   * `network` count as unknown, everything else as known.
+   */
+  outcomeUnknown?: boolean;
+  /**
+   * A `Retry-After` (in ms) that did not fit in what was left of the call's
+   * budget, so the call gave up instead of waiting; with `remainingMs`.
+   */
+  retryAfterMs?: number;
+  /** What was left of the call's budget when it gave up on `retryAfterMs`. */
+  remainingMs?: number;
+}
+
+/** Codes whose request may have been carried out although no answer said so. */
+const OUTCOME_UNKNOWN_CODES: readonly UpstashErrorCode[] = [
+  "server_error",
+  "unavailable",
+  "timeout",
+  "network",
+];
+
+/** Milliseconds as seconds for a message: "30 s", "1.5 s". */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /**
@@ -56,6 +83,16 @@ export class UpstashApiError extends PortableError {
   readonly targetId: string | undefined;
   readonly upstashMessage: string | undefined;
   readonly attempts: number | undefined;
+  /**
+   * True when the request may have reached Upstash and taken effect although
+   * no success answer arrived, on the last attempt or an earlier one: a
+   * timeout, a connection dropped after the request was sent, or a 5xx. A
+   * reset that fails so may have rotated the credentials; read them back
+   * before deciding. False when Upstash provably did not act on it (any 4xx,
+   * 429 included; connection refused; the host name did not resolve) or did
+   * act on it (`malformed_response`: a 2xx whose body was unusable).
+   */
+  readonly outcomeUnknown: boolean;
 
   constructor(code: UpstashErrorCode, call: FailedCall, advice: string) {
     const subject = call.targetId ? `${call.operation} (${call.targetId})` : call.operation;
@@ -63,7 +100,13 @@ export class UpstashApiError extends PortableError {
     const said = call.upstashMessage ? `; Upstash said: "${call.upstashMessage}"` : "";
     const detail = call.detail ? ` (${call.detail})` : "";
     const tries = call.attempts && call.attempts > 1 ? ` after ${call.attempts} attempts` : "";
-    super(`Upstash API: ${subject} failed${status}${detail}${tries}${said}. ${advice}`);
+    const waitTooLong =
+      call.retryAfterMs === undefined
+        ? ""
+        : ` Upstash asked to wait ${seconds(call.retryAfterMs)} (Retry-After), which is beyond the ${seconds(call.remainingMs ?? 0)} left of this call's budget (UPSTASH_API_MAX_TOTAL_MS), so it was not repeated.`;
+    super(
+      `Upstash API: ${subject} failed${status}${detail}${tries}${said}.${waitTooLong} ${advice}`,
+    );
     this.name = "UpstashApiError";
     this.code = code;
     this.status = call.status;
@@ -71,6 +114,7 @@ export class UpstashApiError extends PortableError {
     this.targetId = call.targetId;
     this.upstashMessage = call.upstashMessage;
     this.attempts = call.attempts;
+    this.outcomeUnknown = call.outcomeUnknown ?? OUTCOME_UNKNOWN_CODES.includes(code);
   }
 }
 
@@ -106,7 +150,9 @@ export class UpstashRateLimitError extends UpstashApiError {
     super(
       "rate_limited",
       call,
-      "Upstash kept rate-limiting the requests: run again later or with a lower `pulumi up --parallel`.",
+      call.retryAfterMs === undefined
+        ? "Upstash kept rate-limiting the requests: run again later or with a lower `pulumi up --parallel`."
+        : "Run again later, or give calls a budget that covers the wait.",
     );
     this.name = "UpstashRateLimitError";
   }
@@ -139,12 +185,12 @@ export class UpstashRequestError extends UpstashApiError {
   }
 }
 
-/** A 2xx answer whose body does not have the documented shape. */
+/** A 2xx answer whose body does not have the documented shape (the request did take effect). */
 export class UpstashResponseError extends UpstashApiError {
   constructor(call: FailedCall, problem: string) {
     super(
       "malformed_response",
-      call,
+      { ...call, outcomeUnknown: false },
       `The response did not have the expected shape (${problem}); the API may have changed.`,
     );
     this.name = "UpstashResponseError";

@@ -1,0 +1,181 @@
+import assert from "assert";
+import { createServer, type Server } from "http";
+import type { AddressInfo } from "net";
+import { startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
+import { UpstashClient, type ApiCall, type UpstashClientOptions } from "../../provider/http/client";
+import { forgetSharedRequestGate } from "../../provider/http/concurrency";
+import type { UpstashApiError } from "../../provider/http/errors";
+import { assertNoSecrets } from "../helpers/secrets";
+
+/** How much later than its budget a call may end: timers, the event loop, a loaded machine. */
+const SLACK_MS = 250;
+const DB = FIXTURE_IDS.redis;
+
+const resetRedis: ApiCall<unknown> = {
+  method: "POST",
+  path: `/v2/redis/reset-password/${DB}`,
+  operation: "reset password of Redis database",
+  targetId: DB,
+  parse: (body) => body,
+};
+
+const readRedis: ApiCall<unknown> = {
+  method: "GET",
+  path: `/v2/redis/database/${DB}`,
+  operation: "read Redis database",
+  targetId: DB,
+  parse: (body) => body,
+};
+
+/** Runs `promise` and returns how long it took and how it ended. */
+async function timed<T>(
+  promise: Promise<T>,
+): Promise<{ ms: number; value?: T; error?: UpstashApiError }> {
+  const started = Date.now();
+  try {
+    const value = await promise;
+    return { ms: Date.now() - started, value };
+  } catch (error) {
+    assertNoSecrets(error);
+    return { ms: Date.now() - started, error: error as UpstashApiError };
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("client: the time budget of a call", () => {
+  let emulator: UpstashEmulator;
+  before(async () => {
+    emulator = await startEmulator();
+  });
+  after(async () => {
+    await emulator.close();
+  });
+  beforeEach(() => {
+    emulator.reset();
+    forgetSharedRequestGate();
+  });
+  afterEach(() => forgetSharedRequestGate());
+
+  const client = (
+    options: Partial<UpstashClientOptions> & { baseUrl?: string } = {},
+  ): UpstashClient =>
+    new UpstashClient({
+      baseUrl: emulator.url,
+      credentials: { email: DEFAULT_ACCOUNT.email, apiKey: DEFAULT_ACCOUNT.apiKey },
+      ...options,
+      retry: { baseDelayMs: 20, ...options.retry },
+    });
+
+  it("a read that hangs ends within its total budget, not after a whole extra attempt", async () => {
+    emulator.faults = [{ kind: "hang" }];
+    const { ms, error } = await timed(
+      client({ timeoutMs: 1000, retry: { maxTotalMs: 1500 } }).call(readRedis),
+    );
+    assert.strictEqual(error?.code, "timeout");
+    assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
+    assert.strictEqual(error.attempts, 2);
+  });
+
+  it("a single attempt's timeout is cut to the budget", async () => {
+    emulator.faults = [{ kind: "hang" }];
+    const { ms, error } = await timed(
+      client({ timeoutMs: 5000, retry: { maxTotalMs: 800 } }).call(resetRedis),
+    );
+    assert.strictEqual(error?.code, "timeout");
+    assert.ok(ms <= 800 + SLACK_MS, `took ${ms} ms with an 800 ms budget`);
+  });
+
+  it("an answer that trickles in byte by byte is cut off at the budget", async () => {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write("[");
+      const timer = setInterval(() => res.write("0,"), 100);
+      res.on("close", () => clearInterval(timer));
+      setTimeout(() => {
+        clearInterval(timer);
+        res.end("0]");
+      }, 3000);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { ms, error } = await timed(
+        client({
+          baseUrl: `http://127.0.0.1:${port}`,
+          timeoutMs: 500,
+          retry: { maxTotalMs: 1200 },
+        }).call(readRedis),
+      );
+      assert.strictEqual(error?.code, "timeout");
+      assert.strictEqual(error.outcomeUnknown, true);
+      assert.ok(ms <= 1200 + SLACK_MS, `took ${ms} ms with a 1200 ms budget`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("does not start a backoff wait that would end past the deadline", async () => {
+    emulator.faults = [{ kind: "status", status: 503 }];
+    const { ms, error } = await timed(
+      client({ retry: { maxTotalMs: 1000, baseDelayMs: 2000 } }).call(readRedis),
+    );
+    assert.strictEqual(error?.code, "unavailable");
+    assert.strictEqual(error.attempts, 1);
+    assert.ok(ms < 500, `took ${ms} ms: it waited although the wait could not fit`);
+  });
+
+  it("a Retry-After beyond the remaining budget fails at once and says how long Upstash asked to wait", async () => {
+    emulator.faults = [{ kind: "status", status: 429, retryAfter: "30" }];
+    const { ms, error } = await timed(client({ retry: { maxTotalMs: 2000 } }).call(resetRedis));
+    assert.ok(ms < 500, `took ${ms} ms`);
+    assert.strictEqual(error?.code, "rate_limited");
+    assert.strictEqual(error.name, "UpstashRateLimitError");
+    assert.strictEqual(error.outcomeUnknown, false);
+    assert.match(error.message, /asked to wait 30 s/);
+    assert.match(error.message, /UPSTASH_API_MAX_TOTAL_MS/);
+    assert.strictEqual(emulator.log.length, 1);
+  });
+
+  it("a Retry-After that fits is waited exactly, even beyond maxDelayMs", async () => {
+    emulator.faults = [{ kind: "status", status: 429, retryAfter: "2", times: 1 }];
+    const { ms, error } = await timed(
+      client({ retry: { maxTotalMs: 10_000, maxDelayMs: 1000 } }).call(resetRedis),
+    );
+    assert.strictEqual(error, undefined);
+    assert.ok(ms >= 1990 && ms <= 2000 + SLACK_MS, `waited ${ms} ms for a Retry-After of 2 s`);
+    assert.strictEqual(emulator.rotations().length, 1);
+  });
+
+  it("time spent waiting for a slot at the gate does not count against the budget", async () => {
+    emulator.faults = [
+      { kind: "latency", ms: 1200, times: 1 },
+      { kind: "status", status: 503, times: 1, after: 1 },
+    ];
+    const slow = client({ maxConcurrency: 1 }).call(readRedis);
+    const started = Date.now();
+    const queued = await timed(
+      client({ maxConcurrency: 1, retry: { maxTotalMs: 1000 } }).call(readRedis),
+    );
+    await slow;
+    assert.strictEqual(queued.error, undefined, queued.error?.message);
+    assert.ok(Date.now() - started >= 1200);
+    assert.strictEqual(emulator.log.length, 3);
+  });
+
+  it("time spent paused at the gate after another call's 429 does not count against the budget", async () => {
+    emulator.faults = [
+      { kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" },
+      { kind: "status", status: 503, times: 1, method: "GET" },
+    ];
+    const throttled = client().call(resetRedis);
+    while (!emulator.log.some((entry) => entry.status === 429)) await sleep(5);
+    await sleep(50);
+    const paused = await timed(client({ retry: { maxTotalMs: 500 } }).call(readRedis));
+    await throttled;
+    assert.strictEqual(paused.error, undefined, paused.error?.message);
+    assert.ok(paused.ms >= 800, `the gate did not hold the read back (${paused.ms} ms)`);
+  });
+});
