@@ -9,7 +9,9 @@ export interface CredentialRotationArgs {
   /**
    * What to rotate: `{ type: "redis", databaseId }`, `{ type: "vector", indexId }`,
    * `{ type: "search", indexId }` or `{ type: "qstash", qstashUserId? }`.
-   * Changing it replaces the resource (the new target is rotated on create).
+   * Pointing it at another database, index or user replaces the resource (the
+   * new target is rotated on create). Whitespace around an id, or naming the
+   * QStash user that `{ type: "qstash" }` resolved to, is an update that resets nothing.
    */
   target: pulumi.Input<RotationTarget>;
   /**
@@ -21,7 +23,11 @@ export interface CredentialRotationArgs {
   trigger?: pulumi.Input<TriggerValue>;
   /**
    * `"keep"` (default) leaves the credentials working when the resource is
-   * deleted; `"rotate"` resets them once more so the last exported ones stop working.
+   * deleted. `"rotate"` makes sure the credentials this resource last handed
+   * out stop working: it reads the live ones and resets them once more only if
+   * they are still those (when a replacement of this resource already rotated
+   * the same target, its new credentials are left alone). A delete that cannot
+   * establish this fails instead of reporting success.
    */
   onDelete?: pulumi.Input<OnDelete>;
   /**
@@ -42,6 +48,15 @@ export interface CredentialRotationArgs {
  *
  * The old credentials stop working the moment the reset happens: there is no
  * grace period, so every consumer must pick up the new outputs.
+ *
+ * @example
+ * ```ts
+ * const cache = new CredentialRotation("cache", {
+ *   target: { type: "redis", databaseId: "96ad0856-03b1-4ee7-9666-e81abd0349e1" },
+ *   trigger: rotationWindow("30d"),
+ * });
+ * export const redisUrl = cache.redisUrl; // secret
+ * ```
  */
 export class CredentialRotation extends pulumi.dynamic.Resource {
   /** The target as given. */
@@ -56,15 +71,15 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
   declare public readonly token: pulumi.Output<string>;
   /** Read-only REST token, where the target has one. Secret. */
   declare public readonly readOnlyToken: pulumi.Output<string | undefined>;
-  /** Base URL of the target's REST API. */
+  /** Base URL of the target's REST API: `https://` and a full host name. */
   declare public readonly restUrl: pulumi.Output<string>;
-  /** Host name of the target. */
+  /** Full host name of the target. */
   declare public readonly endpoint: pulumi.Output<string>;
   /** Redis only: the database password. Secret. */
   declare public readonly password: pulumi.Output<string | undefined>;
   /** Redis only: the TLS port. */
   declare public readonly port: pulumi.Output<number | undefined>;
-  /** Redis only: `rediss://default:PASSWORD@ENDPOINT:PORT`. Secret. */
+  /** Redis only: `rediss://default:PASSWORD@HOST:PORT`. Secret. */
   declare public readonly redisUrl: pulumi.Output<string | undefined>;
   /**
    * The environment variables Upstash's SDKs read (`UPSTASH_REDIS_REST_URL`/`_TOKEN`,
@@ -78,6 +93,19 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
   declare public readonly rotatedAt: pulumi.Output<string>;
   /** How many rotations this resource has made. */
   declare public readonly rotationCount: pulumi.Output<number>;
+
+  /**
+   * The current credentials of an existing target, read without resetting them.
+   * `id` is `redis/<databaseId>`, `vector/<indexId>`, `search/<indexId>`,
+   * `qstash/<qstashUserId>` or `qstash/account`.
+   */
+  public static get(
+    name: string,
+    id: pulumi.Input<pulumi.ID>,
+    opts?: pulumi.CustomResourceOptions,
+  ): CredentialRotation {
+    return new CredentialRotation(name, {} as CredentialRotationArgs, { ...opts, id });
+  }
 
   constructor(name: string, args: CredentialRotationArgs, opts?: pulumi.CustomResourceOptions) {
     super(

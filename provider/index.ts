@@ -17,7 +17,14 @@ export type {
   TargetType,
   VectorTarget,
 } from "./targets";
-export { isRotatedButUnread, RotatedButUnreadError } from "./targets";
+export {
+  AbsenceUnprovenError,
+  isRotatedButUnread,
+  isUnrecordedRotation,
+  ResetOutcomeUnknownError,
+  RotatedButUnreadError,
+  UnrecordedRotationError,
+} from "./targets";
 export {
   UpstashApiError,
   UpstashAuthError,

@@ -3,29 +3,57 @@
  * object stored in state (rotationProvider.ts) only forwards to these, so an
  * installed package stores a small text that requires this module by path:
  * `dist/provider/operations.js` and these export names are therefore a
- * compatibility promise to every state written by an earlier version.
+ * compatibility promise to every state written by an earlier version
+ * (tests/provider/upgrade.test.ts runs 0.1.0's stored text against them).
  */
+import { createHash } from "crypto";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { apiBaseUrl } from "./apiUrl";
 import { rememberConfiguredCredentials, resolveCredentials } from "./credentials";
-import { DEFAULT_API_URL, UpstashClient } from "./http/client";
-import { hasUpstashCode, messageOf } from "./http/errors";
+import { UpstashClient } from "./http/client";
+import { messageOf, PortableError } from "./http/errors";
 import { checkInputs, type RotationInputs } from "./inputs";
 import {
   describeTarget,
-  readTarget,
   isRotatedButUnread,
-  type RotatedButUnreadError,
+  isUnrecordedRotation,
+  readExistingTarget,
+  readTarget,
   rotateTarget,
   type IssuedCredentials,
   type RotationRecord,
+  type RotationTarget,
+  type UnrecordedRotationError,
 } from "./targets";
 import { canonicalJson, containsUnknown, triggerFingerprint } from "./trigger";
 
-/** Everything the provider keeps in state: the inputs, the trigger's fingerprint and the credentials. */
+/**
+ * Set while a rotation's outcome is not recorded (a partial failure): which
+ * token was live before its reset, as a SHA-256 digest (the token is random
+ * and long, so the digest does not reveal it, and the thrown partial failure
+ * that carries it holds no credential). Comparing it with the live token tells
+ * whether that reset took effect. Stored as a secret all the same.
+ */
+export interface PendingRotation {
+  previousTokenSha256: string;
+}
+
+function tokenDigest(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Whether the live token is still the one a pending rotation started from. */
+function stillPrevious(pending: PendingRotation | undefined, live: IssuedCredentials): boolean {
+  return pending !== undefined && tokenDigest(live.token) === pending.previousTokenSha256;
+}
+
+/** Everything the provider keeps in state: the inputs, the rotation's bookkeeping and the credentials. */
 export interface RotationState extends RotationInputs, Partial<IssuedCredentials> {
-  triggerHash: string;
   rotatedAt: string;
   rotationCount: number;
+  pendingRotation?: PendingRotation;
+  /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
+  triggerHash?: string;
   __provider?: string;
 }
 
@@ -45,8 +73,10 @@ export const CREDENTIAL_OUTPUTS = [
   "env",
   "email",
   "apiKey",
+  "pendingRotation",
 ] as const;
 
+/** State fields that describe the credentials; refresh replaces all of them together. */
 const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
   "resourceId",
   "token",
@@ -68,7 +98,7 @@ function envNumber(name: string): number | undefined {
 /** A client for this call: credentials and tuning are read now, never captured at load time. */
 function clientFor(inputs: { email?: string; apiKey?: string }): UpstashClient {
   return new UpstashClient({
-    baseUrl: process.env.UPSTASH_API_URL || DEFAULT_API_URL,
+    baseUrl: apiBaseUrl(process.env.UPSTASH_API_URL),
     credentials: resolveCredentials(inputs),
     timeoutMs: envNumber("UPSTASH_API_TIMEOUT_MS"),
     maxConcurrency: envNumber("UPSTASH_API_MAX_CONCURRENCY"),
@@ -85,7 +115,7 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function settingsOf(inputs: Inputs): RotationInputs & { __provider?: string } {
+function settingsOf(inputs: Inputs): Inputs {
   return compact({
     target: inputs.target,
     trigger: inputs.trigger ?? null,
@@ -96,90 +126,142 @@ function settingsOf(inputs: Inputs): RotationInputs & { __provider?: string } {
   });
 }
 
-/** State without the credentials, keeping what identifies the target. */
-function withoutCredentials(state: RotationState): RotationState {
-  const kept = (key: string): boolean =>
-    key === "resourceId" || key === "qstashApi" || !(CREDENTIAL_FIELDS as string[]).includes(key);
-  return Object.fromEntries(
-    Object.entries(state).filter(([key]) => kept(key)),
-  ) as unknown as RotationState;
-}
-
-/** What an earlier state contributes to the next one: neither its credentials nor its settings. */
-function carriedOver(previous: RotationState): Partial<RotationState> {
-  const { email: _email, apiKey: _apiKey, ...rest } = withoutCredentials(previous);
-  return rest;
+/**
+ * What an earlier state contributes to the next one: its bookkeeping and what
+ * identifies the target, but neither its credentials, its settings, an open
+ * `pendingRotation` nor 0.1.0's trigger hash.
+ */
+function carriedOver(previous: Partial<RotationState>): Partial<RotationState> {
+  const dropped = new Set<string>([
+    ...CREDENTIAL_FIELDS.filter((key) => key !== "resourceId" && key !== "qstashApi"),
+    "email",
+    "apiKey",
+    "pendingRotation",
+    "triggerHash",
+  ]);
+  return Object.fromEntries(Object.entries(previous).filter(([key]) => !dropped.has(key)));
 }
 
 function recordOf(state: Partial<RotationState>): RotationRecord {
   return { resourceId: state.resourceId, qstashApi: state.qstashApi };
 }
 
-function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): string {
-  const { target } = state;
-  const given =
+function givenId(target: RotationTarget): string | undefined {
+  const id =
     target.type === "redis"
       ? target.databaseId
       : target.type === "qstash"
         ? target.qstashUserId
         : target.indexId;
-  return `${target.type}/${state.resourceId || given || "account"}`;
+  return id?.trim() || undefined;
+}
+
+function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): string {
+  return `${state.target.type}/${state.resourceId || givenId(state.target) || "account"}`;
+}
+
+/** The target a resource id names, for `read` without state (import, `CredentialRotation.get`). */
+function targetFromId(id: string): RotationTarget {
+  const [type, rest] = [id.slice(0, id.indexOf("/")), id.slice(id.indexOf("/") + 1)];
+  if (id.includes("/") && rest.trim() !== "") {
+    if (type === "redis") return { type, databaseId: rest };
+    if (type === "vector" || type === "search") return { type, indexId: rest };
+    if (type === "qstash") return rest === "account" ? { type } : { type, qstashUserId: rest };
+  }
+  throw new PortableError(
+    `CredentialRotation cannot read "${id}": ids look like redis/<databaseId>, vector/<indexId>, search/<indexId>, qstash/<qstashUserId> or qstash/account.`,
+  );
 }
 
 /** The engine's marker for a secret value inside a provider's answer. */
-function secretValue(value: string | undefined): unknown {
+function secretValue(value: unknown): unknown {
   return value === undefined
     ? undefined
     : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
 }
 
 /**
- * The reset happened but the new credentials are unknown: record the resource
- * without credentials (a partial failure, so the engine keeps it) and let
- * `pulumi refresh` or the next update read them. Refresh needs management
- * credentials given as inputs, so they go along as engine secrets, in a
- * non-enumerable property that logging and inspection do not print.
+ * The rotation's outcome could not be recorded: record the resource without
+ * credentials (a partial failure, so the engine keeps it) and with the token
+ * that was live before, so refresh or the next update can tell whether the
+ * reset took effect. Refresh needs management credentials given as inputs,
+ * so they go along as engine secrets, in a non-enumerable property that
+ * logging and inspection do not print.
  */
-function partialFailure(error: RotatedButUnreadError, state: RotationState): Error {
+function partialFailure(
+  error: UnrecordedRotationError,
+  state: Partial<RotationState>,
+  previousToken: string,
+): Error {
   const properties = compact({
     ...carriedOver(state),
     email: secretValue(state.email),
     apiKey: secretValue(state.apiKey),
+    pendingRotation: secretValue({
+      previousTokenSha256: tokenDigest(previousToken),
+    } satisfies PendingRotation),
   });
   const failure = Object.assign(new Error(error.message), {
-    id: resourceIdFor(state),
+    id: resourceIdFor(state as RotationState),
     reasons: [error.message],
   });
   return Object.defineProperty(failure, "properties", { value: properties, enumerable: false });
 }
 
+/** One rotation from the credentials read just before it (`before`) to a new state. */
 async function rotate(
+  client: UpstashClient,
   settings: Inputs,
-  previous: RotationState | undefined,
+  previous: Partial<RotationState> | undefined,
+  before: IssuedCredentials,
 ): Promise<RotationState> {
-  const client = clientFor(settings);
-  const base: RotationState = {
+  const state: RotationState = {
     ...(previous ? carriedOver(previous) : {}),
+    ...recordOf(before),
     ...settings,
-    triggerHash: triggerFingerprint(settings.trigger),
     rotatedAt: new Date().toISOString(),
     rotationCount: (previous?.rotationCount ?? 0) + 1,
   };
   try {
-    const issued = await rotateTarget(client, settings.target, recordOf(previous ?? {}));
-    return compact({ ...base, ...issued });
+    const issued = await rotateTarget(client, settings.target, before);
+    return compact({ ...state, ...issued });
   } catch (error) {
-    if (isRotatedButUnread(error)) throw partialFailure(error, base);
+    if (isUnrecordedRotation(error)) throw partialFailure(error, state, before.token);
     throw error;
   }
 }
 
-function sameCredentials(a: Partial<IssuedCredentials>, b: IssuedCredentials): boolean {
-  return (
-    a.token === b.token &&
-    a.readOnlyToken === b.readOnlyToken &&
-    a.password === b.password &&
-    a.resourceId === b.resourceId
+/** Same target, whatever the whitespace around its id. */
+function targetKey(target: RotationTarget): string {
+  return `${target.type}/${givenId(target) ?? ""}`;
+}
+
+/**
+ * Whether `news.target` addresses something else than the resource does. A
+ * QStash target that now names the user it was resolved to is the same user.
+ */
+function targetReplaced(olds: RotationState, news: Inputs): boolean {
+  if (containsUnknown(news.target)) return true;
+  if (targetKey(news.target) === targetKey(olds.target)) return false;
+  const namesResolvedUser =
+    news.target.type === "qstash" &&
+    olds.target.type === "qstash" &&
+    givenId(olds.target) === undefined &&
+    givenId(news.target) === olds.resourceId;
+  return !namesResolvedUser;
+}
+
+function sameTrigger(olds: RotationState, trigger: unknown): boolean {
+  if (olds.trigger === undefined && olds.triggerHash !== undefined) {
+    return triggerFingerprint(trigger ?? null) === olds.triggerHash;
+  }
+  return canonicalJson(trigger ?? null) === canonicalJson(olds.trigger ?? null);
+}
+
+/** Whether a state's credential fields all equal a reading (drift of any of them counts). */
+function recorded(state: Partial<RotationState>, live: IssuedCredentials): boolean {
+  return CREDENTIAL_FIELDS.every(
+    (key) => canonicalJson(state[key] ?? null) === canonicalJson(live[key] ?? null),
   );
 }
 
@@ -196,20 +278,18 @@ export async function checkRotation(news: Inputs): Promise<dynamic.CheckResult<I
 }
 
 export async function diffRotation(olds: RotationState, news: Inputs): Promise<dynamic.DiffResult> {
-  const replaces =
-    containsUnknown(news.target) || canonicalJson(news.target) !== canonicalJson(olds.target)
-      ? ["target"]
-      : [];
-  const triggerChanged =
-    containsUnknown(news.trigger) || triggerFingerprint(news.trigger ?? null) !== olds.triggerHash;
+  const replaces = targetReplaced(olds, news) ? ["target"] : [];
+  const triggerChanged = containsUnknown(news.trigger) || !sameTrigger(olds, news.trigger);
   const settingsChanged =
+    canonicalJson(news.target) !== canonicalJson(olds.target) ||
     (news.onDelete ?? "keep") !== (olds.onDelete ?? "keep") ||
     news.email !== olds.email ||
     news.apiKey !== olds.apiKey ||
     // New provider code: an update stores it, so refresh and delete run it too.
     news.__provider !== olds.__provider ||
-    // A partial failure left no credentials in state: an update reads them back.
-    olds.token === undefined;
+    // A rotation's outcome is not recorded yet: an update settles it.
+    olds.token === undefined ||
+    olds.pendingRotation !== undefined;
   return {
     changes: replaces.length > 0 || triggerChanged || settingsChanged,
     replaces,
@@ -218,7 +298,10 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
 }
 
 export async function createRotation(inputs: Inputs): Promise<dynamic.CreateResult<RotationState>> {
-  const state = await rotate(settingsOf(inputs), undefined);
+  const settings = settingsOf(inputs);
+  const client = clientFor(settings);
+  const before = await readExistingTarget(client, settings.target, {});
+  const state = await rotate(client, settings, undefined, before);
   return { id: resourceIdFor(state), outs: state };
 }
 
@@ -227,35 +310,99 @@ export async function updateRotation(
   news: Inputs,
 ): Promise<dynamic.UpdateResult<RotationState>> {
   const settings = settingsOf(news);
-  if (triggerFingerprint(settings.trigger) === olds.triggerHash) {
-    const { email: _email, apiKey: _apiKey, ...kept } = olds;
-    const outs: RotationState = { ...kept, ...settings };
-    if (olds.token !== undefined) return { outs };
-    // An earlier reset's answer was lost (partial failure): read the live credentials, never reset again.
-    const issued = await readTarget(clientFor(settings), settings.target, recordOf(olds));
-    return { outs: issued ? compact({ ...outs, ...issued }) : outs };
+  const triggerChanged = !sameTrigger(olds, settings.trigger);
+  const unsettled = olds.pendingRotation !== undefined || olds.token === undefined;
+  if (!triggerChanged && !unsettled) {
+    const { email: _email, apiKey: _apiKey, triggerHash: _hash, ...kept } = olds;
+    return { outs: { ...kept, ...settings } };
   }
-  return { outs: await rotate(settings, olds) };
+  const client = clientFor(settings);
+  const live = await readExistingTarget(client, settings.target, recordOf(olds));
+  // 0.1.0 recorded a partial failure only once the reset was confirmed.
+  const owed = stillPrevious(olds.pendingRotation, live);
+  if (owed) {
+    // The reset never took effect: this is the rotation's one reset, not a second one.
+    return {
+      outs: await rotate(
+        client,
+        settings,
+        { ...olds, rotationCount: olds.rotationCount - 1 },
+        live,
+      ),
+    };
+  }
+  const settled: RotationState = compact({
+    ...carriedOver(olds),
+    ...settings,
+    ...live,
+  }) as RotationState;
+  if (!triggerChanged) return { outs: settled };
+  return { outs: await rotate(client, settings, settled, live) };
 }
 
 export async function readRotation(
   id: string,
   props: RotationState | undefined,
 ): Promise<dynamic.ReadResult<RotationState>> {
-  if (!props) return { id, props };
-  const issued = await readTarget(clientFor(props), props.target, recordOf(props));
-  if (!issued) return { id: "", props: {} as RotationState };
-  if (sameCredentials(props, issued)) return { id, props };
-  return { id, props: compact({ ...withoutCredentials(props), ...issued }) };
+  if (!props?.target) return importRotation(id, props);
+  const live = await readTarget(clientFor(props), props.target, recordOf(props));
+  if (!live) return { id: "", props: {} as RotationState };
+  const { triggerHash, pendingRotation, ...rest } = props;
+  // A reset still owed keeps its marker, so the next `pulumi up` performs it.
+  const stillOwed = stillPrevious(pendingRotation, live);
+  const unchanged =
+    triggerHash === undefined && pendingRotation === undefined && recorded(props, live);
+  if (unchanged) return { id, props };
+  const settings = Object.fromEntries(
+    Object.entries(rest).filter(([key]) => !(CREDENTIAL_FIELDS as string[]).includes(key)),
+  );
+  return {
+    id,
+    props: compact({
+      ...settings,
+      ...(stillOwed ? { pendingRotation } : {}),
+      ...live,
+    }) as RotationState,
+  };
+}
+
+/**
+ * `read` with no state: `CredentialRotation.get` or an import. Reads the live
+ * credentials (never resets) and reports inputs that rotate nothing: trigger
+ * `null`, onDelete `"keep"`.
+ */
+async function importRotation(
+  id: string,
+  props: Partial<RotationState> | undefined,
+): Promise<dynamic.ReadResult<RotationState>> {
+  const target = targetFromId(id);
+  const inputs = { target, trigger: null, onDelete: "keep" as const };
+  const live = await readExistingTarget(clientFor(props ?? {}), target, {});
+  const state: RotationState = compact({ ...inputs, rotatedAt: "", rotationCount: 0, ...live });
+  return {
+    id,
+    props: { ...state, __provider: props?.__provider } as RotationState,
+    inputs: compact({ ...inputs, __provider: props?.__provider }) as RotationState,
+  };
 }
 
 export async function deleteRotation(props: RotationState): Promise<void> {
   if ((props.onDelete ?? "keep") !== "rotate") return;
   try {
-    await rotateTarget(clientFor(props), props.target, recordOf(props));
+    const client = clientFor(props);
+    const live = await readTarget(client, props.target, recordOf(props));
+    if (!live) return; // proven deleted: its credentials died with it
+    // What this resource last handed out; a partial failure handed out none since.
+    const handedOut =
+      props.token !== undefined
+        ? live.token === props.token
+        : stillPrevious(props.pendingRotation, live);
+    // Already replaced (by a replacement of this resource, or a reset elsewhere): already dead.
+    if (!handedOut) return;
+    await rotateTarget(client, props.target, live);
   } catch (error) {
-    // Gone, or rotated without a readable answer: either way the last credentials are dead.
-    if (hasUpstashCode(error, "not_found") || isRotatedButUnread(error)) return;
+    // The reset took effect and only its answer is unread: the credentials are dead.
+    if (isRotatedButUnread(error)) return;
     // No `cause`: only the message of our own typed errors is safe to carry along.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(

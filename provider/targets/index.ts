@@ -1,4 +1,5 @@
 import type { UpstashClient } from "../http/client";
+import { readLive, rotateExactlyOnce } from "./lifecycle";
 import { qstashDriver } from "./qstash";
 import { redisDriver } from "./redis";
 import { searchDriver } from "./search";
@@ -20,22 +21,35 @@ export function describeTarget(target: RotationTarget): string {
   return driverFor(target).describe(target);
 }
 
-export function rotateTarget(
-  client: UpstashClient,
-  target: RotationTarget,
-  record: RotationRecord,
-): Promise<IssuedCredentials> {
-  return driverFor(target).rotate(client, target, record);
-}
-
+/** The live credentials, or `undefined` when the target is proven deleted. */
 export function readTarget(
   client: UpstashClient,
   target: RotationTarget,
   record: RotationRecord,
 ): Promise<IssuedCredentials | undefined> {
-  return driverFor(target).read(client, target, record);
+  return readLive(driverFor(target), client, target, record);
 }
 
+/** The live credentials of a target that must exist; its 404 once the list proves it gone. */
+export async function readExistingTarget(
+  client: UpstashClient,
+  target: RotationTarget,
+  record: RotationRecord,
+): Promise<IssuedCredentials> {
+  // `mustExist` turns a proven absence into the API's 404, so `undefined` never comes back.
+  return (await readLive(driverFor(target), client, target, record, true)) as IssuedCredentials;
+}
+
+/** Resets the credentials exactly once; `before` is a reading taken just before. */
+export function rotateTarget(
+  client: UpstashClient,
+  target: RotationTarget,
+  before: IssuedCredentials,
+): Promise<IssuedCredentials> {
+  return rotateExactlyOnce(driverFor(target), client, target, before);
+}
+
+export { sameSecrets } from "./lifecycle";
 export type {
   IssuedCredentials,
   QStashApiVersion,
@@ -47,4 +61,11 @@ export type {
   TargetType,
   VectorTarget,
 } from "./target";
-export { isRotatedButUnread, RotatedButUnreadError } from "./target";
+export {
+  AbsenceUnprovenError,
+  isRotatedButUnread,
+  isUnrecordedRotation,
+  ResetOutcomeUnknownError,
+  RotatedButUnreadError,
+  UnrecordedRotationError,
+} from "./errors";

@@ -1,13 +1,7 @@
 import { z } from "zod";
 import type { UpstashClient } from "../http/client";
-import {
-  parseShape,
-  resetThenReadBack,
-  unlessGone,
-  type IssuedCredentials,
-  type RedisTarget,
-  type TargetDriver,
-} from "./target";
+import { fullHost, parseShape } from "./shapes";
+import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
 
 /**
  * The credential fields of the Redis `Database` object. The published OpenAPI
@@ -26,58 +20,65 @@ function databaseSchema() {
   });
 }
 
+function databaseListSchema() {
+  return z.array(z.object({ database_id: z.string().min(1) }));
+}
+
 type Database = z.infer<ReturnType<typeof databaseSchema>>;
 
 function credentialsOf(db: Database): IssuedCredentials {
-  const restUrl = `https://${db.endpoint}`;
+  const host = fullHost(db.endpoint, ".upstash.io");
+  const restUrl = `https://${host}`;
   const scheme = db.tls === false ? "redis" : "rediss";
   return {
     resourceId: db.database_id,
     token: db.rest_token,
     readOnlyToken: db.read_only_rest_token,
     restUrl,
-    endpoint: db.endpoint,
+    endpoint: host,
     password: db.password,
     port: db.port,
-    redisUrl: `${scheme}://default:${encodeURIComponent(db.password)}@${db.endpoint}:${db.port}`,
+    redisUrl: `${scheme}://default:${encodeURIComponent(db.password)}@${host}:${db.port}`,
     env: { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: db.rest_token },
   };
 }
 
-function getDatabase(client: UpstashClient, id: string): Promise<IssuedCredentials> {
-  return client.call({
-    method: "GET",
-    path: `/v2/redis/database/${encodeURIComponent(id)}`,
-    operation: "read Redis database",
-    targetId: id,
-    parse: (body) => credentialsOf(parseShape(databaseSchema(), body)),
-  });
-}
-
-const describeTarget = (target: RedisTarget): string => `Redis database ${target.databaseId}`;
-
 /** Redis: the reset answers with the whole database, new credentials included. */
 export const redisDriver: TargetDriver<RedisTarget> = {
-  describe: describeTarget,
+  describe: (target) => `Redis database ${target.databaseId}`,
 
-  rotate(client, target) {
-    const id = target.databaseId;
-    return resetThenReadBack(
-      describeTarget(target),
-      () =>
-        client.call({
-          method: "POST",
-          path: `/v2/redis/reset-password/${encodeURIComponent(id)}`,
-          operation: "reset password of Redis database",
-          targetId: id,
-          parse: (body) => {
-            const parsed = databaseSchema().safeParse(body);
-            return parsed.success ? credentialsOf(parsed.data) : undefined;
-          },
-        }),
-      () => getDatabase(client, id),
-    );
-  },
+  locate: async (_client, target) => ({ id: target.databaseId.trim() }),
 
-  read: (client, target) => unlessGone(() => getDatabase(client, target.databaseId)),
+  get: (client: UpstashClient, { id }) =>
+    client.call({
+      method: "GET",
+      path: `/v2/redis/database/${encodeURIComponent(id)}`,
+      operation: "read Redis database",
+      targetId: id,
+      idempotent: true,
+      parse: (body) => credentialsOf(parseShape(databaseSchema(), body)),
+    }),
+
+  reset: (client, { id }) =>
+    client.call({
+      method: "POST",
+      path: `/v2/redis/reset-password/${encodeURIComponent(id)}`,
+      operation: "reset password of Redis database",
+      targetId: id,
+      idempotent: false,
+      parse: (body) => {
+        // Newer answers may leave the credentials out: they are read back then.
+        const parsed = databaseSchema().safeParse(body);
+        return parsed.success ? credentialsOf(parsed.data) : undefined;
+      },
+    }),
+
+  listIds: (client) =>
+    client.call({
+      method: "GET",
+      path: "/v2/redis/databases",
+      operation: "list Redis databases",
+      idempotent: true,
+      parse: (body) => parseShape(databaseListSchema(), body).map((db) => db.database_id),
+    }),
 };

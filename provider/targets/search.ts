@@ -5,6 +5,7 @@ import type { SearchTarget } from "./target";
 export const searchDriver = restIndexDriver<SearchTarget>({
   product: "search",
   label: "Search index",
+  listPath: "/v2/search",
   resetPath: (id) => `/v2/search/${id}/reset-password`,
   getPath: (id) => `/v2/search/${id}`,
   envPrefix: "UPSTASH_SEARCH",

@@ -5,6 +5,7 @@ import type { VectorTarget } from "./target";
 export const vectorDriver = restIndexDriver<VectorTarget>({
   product: "vector",
   label: "Vector index",
+  listPath: "/v2/vector/index",
   resetPath: (id) => `/v2/vector/index/${id}/reset-password`,
   getPath: (id) => `/v2/vector/index/${id}`,
   envPrefix: "UPSTASH_VECTOR",

@@ -10,7 +10,12 @@ describe("QStash user resolution and the two QStash APIs", () => {
     const { state } = await createThroughProvider({ target: { type: "qstash" } });
     assert.deepStrictEqual(
       ctx.emulator.log.map((e) => `${e.method} ${e.path}`),
-      ["GET /v2/qstash/users", `POST /v2/qstash/rotate-token/${FIXTURE_IDS.qstash}`],
+      [
+        "GET /v2/qstash/users",
+        // The reading that tells a lost answer from a reset that never arrived.
+        `GET /v2/qstash/user/${FIXTURE_IDS.qstash}`,
+        `POST /v2/qstash/rotate-token/${FIXTURE_IDS.qstash}`,
+      ],
     );
     assert.strictEqual(state.resourceId, FIXTURE_IDS.qstash);
     assert.strictEqual(state.qstashApi, "v2");
@@ -35,7 +40,7 @@ describe("QStash user resolution and the two QStash APIs", () => {
     const { id, state } = await createThroughProvider({ target: { type: "qstash" } });
     assert.deepStrictEqual(
       ctx.emulator.log.map((e) => `${e.method} ${e.path} ${e.status}`),
-      ["GET /v2/qstash/users 404", "POST /qstash/user/rotatetoken 200"],
+      ["GET /v2/qstash/users 404", "GET /qstash/user 200", "POST /qstash/user/rotatetoken 200"],
     );
     assert.strictEqual(state.qstashApi, "legacy");
     assert.strictEqual(
@@ -50,7 +55,7 @@ describe("QStash user resolution and the two QStash APIs", () => {
     const updated = await provider.update!(id, state, { ...state, trigger: "next" });
     assert.deepStrictEqual(
       ctx.emulator.log.map((e) => `${e.method} ${e.path}`),
-      ["GET /qstash/user", "POST /qstash/user/rotatetoken"],
+      ["GET /qstash/user", "GET /qstash/user", "POST /qstash/user/rotatetoken"],
     );
     assert.notStrictEqual(updated.outs?.token, state.token);
   });
@@ -62,7 +67,7 @@ describe("QStash user resolution and the two QStash APIs", () => {
     await provider.update!(id, state, { ...state, trigger: "again" });
     assert.deepStrictEqual(
       ctx.emulator.log.map((e) => e.path),
-      [`/v2/qstash/rotate-token/${FIXTURE_IDS.qstash}`],
+      [`/v2/qstash/user/${FIXTURE_IDS.qstash}`, `/v2/qstash/rotate-token/${FIXTURE_IDS.qstash}`],
     );
   });
 });

@@ -77,7 +77,7 @@ describe("serialized provider (as stored in state)", () => {
   it("still reports a lost read-back as a partial failure that names the cause", async () => {
     const loaded = loadSerializedProvider(text);
     process.env.UPSTASH_API_MAX_ATTEMPTS = "1";
-    ctx.emulator.faults = [{ kind: "status", status: 500, method: "GET" }];
+    ctx.emulator.faults = [{ kind: "status", status: 500, method: "GET", after: 1 }];
     try {
       const checked = await loaded.check!(
         {},

@@ -1,0 +1,150 @@
+/**
+ * The rules every target follows, whatever its endpoints:
+ * - a 404 means "deleted" only when the account's list proves it;
+ * - a reset request is never re-sent blindly: when its outcome is unknown the
+ *   live credentials are read and compared with the ones read before it;
+ * - when the new credentials cannot be established, the caller gets a
+ *   partial-failure error that says so and never a credential that may be dead.
+ */
+import type { UpstashClient } from "../http/client";
+import { hasUpstashCode, messageOf } from "../http/errors";
+import { AbsenceUnprovenError, ResetOutcomeUnknownError, RotatedButUnreadError } from "./errors";
+import type {
+  IssuedCredentials,
+  LocatedTarget,
+  RotationRecord,
+  RotationTarget,
+  TargetDriver,
+} from "./target";
+
+/** How often a reset may be sent in one rotation, each one after proof that the last did nothing. */
+const MAX_RESET_SENDS = 3;
+/** Read-backs that still show the old credentials after a successful reset (replica lag). */
+const STALE_READ_RETRIES = 3;
+const STALE_READ_DELAY_MS = 250;
+
+/** Whether two readings hold the same secrets: any difference means a reset took effect. */
+export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCredentials>): boolean {
+  return a.token === b.token && a.password === b.password && a.readOnlyToken === b.readOnlyToken;
+}
+
+/** True when the failed request may have reached Upstash and taken effect. */
+function outcomeUnknown(error: unknown): boolean {
+  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
+}
+
+/**
+ * The live credentials; `undefined` only when the account's list proves the
+ * target is gone. With `mustExist`, a proven absence throws the API's own 404.
+ */
+export async function readLive<T extends RotationTarget>(
+  driver: TargetDriver<T>,
+  client: UpstashClient,
+  target: T,
+  record: RotationRecord,
+  mustExist = false,
+): Promise<IssuedCredentials | undefined> {
+  const located = await driver.locate(client, target, record);
+  try {
+    return await driver.get(client, located);
+  } catch (error) {
+    if (!hasUpstashCode(error, "not_found")) throw error;
+    await proveAbsent(driver, client, target, located, error);
+    if (mustExist) throw error;
+    return undefined;
+  }
+}
+
+async function proveAbsent<T extends RotationTarget>(
+  driver: TargetDriver<T>,
+  client: UpstashClient,
+  target: T,
+  located: LocatedTarget,
+  notFound: unknown,
+): Promise<void> {
+  const what = driver.describe(target);
+  let ids: string[];
+  try {
+    ids = await driver.listIds(client, located);
+  } catch (listError) {
+    throw new AbsenceUnprovenError(
+      what,
+      notFound,
+      `listing them to confirm failed too: ${messageOf(listError) ?? "unknown error"}`,
+    );
+  }
+  if (ids.includes(located.id)) {
+    throw new AbsenceUnprovenError(what, notFound, "yet the account still lists it");
+  }
+}
+
+/**
+ * Resets the target's credentials exactly once and returns the new ones.
+ * `before` is a reading taken just before; it is what tells a reset that took
+ * effect unanswered from one that never arrived.
+ */
+export async function rotateExactlyOnce<T extends RotationTarget>(
+  driver: TargetDriver<T>,
+  client: UpstashClient,
+  target: T,
+  before: IssuedCredentials,
+): Promise<IssuedCredentials> {
+  const what = driver.describe(target);
+  const located = await driver.locate(client, target, before);
+  for (let sends = 1; ; sends++) {
+    let answer: IssuedCredentials | undefined;
+    try {
+      answer = await driver.reset(client, located);
+    } catch (error) {
+      // A 2xx with an unreadable body: the reset happened; read the credentials back.
+      if (hasUpstashCode(error, "malformed_response"))
+        return readBack(driver, client, located, what, before);
+      if (!outcomeUnknown(error)) throw error; // refused: nothing changed
+      const live = await settle(driver, client, located, what, error);
+      if (!sameSecrets(live, before)) return live;
+      // Proven not applied: sending it again is not a second reset.
+      if (sends >= MAX_RESET_SENDS) throw error;
+      continue;
+    }
+    if (answer && !sameSecrets(answer, before)) return answer;
+    return readBack(driver, client, located, what, before);
+  }
+}
+
+/** After a reset whose outcome is unknown: the live credentials, or a partial failure. */
+async function settle<T extends RotationTarget>(
+  driver: TargetDriver<T>,
+  client: UpstashClient,
+  located: LocatedTarget,
+  what: string,
+  resetError: unknown,
+): Promise<IssuedCredentials> {
+  try {
+    return await driver.get(client, located);
+  } catch (readError) {
+    throw new ResetOutcomeUnknownError(what, resetError, readError);
+  }
+}
+
+/** After a reset that took effect: the new credentials, read back until they differ from `before`. */
+async function readBack<T extends RotationTarget>(
+  driver: TargetDriver<T>,
+  client: UpstashClient,
+  located: LocatedTarget,
+  what: string,
+  before: IssuedCredentials,
+): Promise<IssuedCredentials> {
+  for (let reads = 0; ; reads++) {
+    let live: IssuedCredentials;
+    try {
+      live = await driver.get(client, located);
+    } catch (error) {
+      throw new RotatedButUnreadError(what, error);
+    }
+    if (!sameSecrets(live, before)) return live;
+    if (reads >= STALE_READ_RETRIES) {
+      throw new RotatedButUnreadError(what, "Upstash still reports the previous credentials");
+    }
+    await new Promise((resolve) => setTimeout(resolve, STALE_READ_DELAY_MS));
+  }
+}

@@ -1,0 +1,290 @@
+import assert from "assert";
+import { createHash } from "crypto";
+import { FIXTURE_IDS } from "../../emulator/state";
+import type { RotationState } from "../../provider";
+import {
+  createThroughProvider,
+  provider,
+  updateThroughProvider,
+  useEmulator,
+} from "../helpers/emulator";
+import { setEnvironment } from "../helpers/environment";
+import { assertNoSecrets } from "../helpers/secrets";
+
+const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
+const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
+
+/** The properties a partial failure asks the engine to record. */
+function recordedByPartialFailure(error: unknown): RotationState {
+  const properties = (error as { properties?: Record<string, unknown> }).properties;
+  assert.ok(properties, `not a partial failure: ${String(error)}`);
+  // Secrets travel wrapped in the engine's marker; unwrap them as the engine does.
+  const unwrap = (value: unknown): unknown =>
+    value && typeof value === "object" && "value" in value
+      ? (value as { value: unknown }).value
+      : value;
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, value]) => [key, unwrap(value)]),
+  ) as unknown as RotationState;
+}
+
+async function failureOf(action: Promise<unknown>): Promise<Error> {
+  try {
+    await action;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail("expected the operation to fail");
+}
+
+describe("rotation guarantees", function () {
+  this.timeout(60_000);
+  const ctx = useEmulator();
+  const liveRedis = () => ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!;
+
+  describe("a replacement never kills its own credentials", () => {
+    it("deleting the replaced resource (onDelete rotate, same target) leaves the new credentials alive", async () => {
+      const old = await createThroughProvider({ target: REDIS, onDelete: "rotate" });
+      // The engine creates the replacement first, then deletes the old resource.
+      const replacement = await createThroughProvider({ target: REDIS, onDelete: "rotate" });
+      await provider.delete!(old.id, old.state);
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+      assert.strictEqual(replacement.state.token, liveRedis().rest_token);
+      assert.strictEqual(replacement.state.password, liveRedis().password);
+    });
+
+    it("delete with onDelete rotate still kills credentials it handed out that are live", async () => {
+      const created = await createThroughProvider({ target: REDIS, onDelete: "rotate" });
+      await provider.delete!(created.id, created.state);
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+      assert.notStrictEqual(liveRedis().rest_token, created.state.token);
+    });
+
+    it("naming the QStash user that was resolved is an update that resets nothing", async () => {
+      const created = await createThroughProvider({ target: { type: "qstash" } });
+      assert.strictEqual(created.state.resourceId, FIXTURE_IDS.qstash);
+      const updated = await updateThroughProvider(created.id, created.state, {
+        target: { type: "qstash", qstashUserId: FIXTURE_IDS.qstash },
+      });
+      assert.deepStrictEqual(updated.replaces, []);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+      assert.deepStrictEqual(updated.state.target, {
+        type: "qstash",
+        qstashUserId: FIXTURE_IDS.qstash,
+      });
+      assert.strictEqual(updated.state.token, created.state.token);
+    });
+
+    it("whitespace around an id is neither a replacement nor a reset, and the trimmed id is stored", async () => {
+      const created = await createThroughProvider({
+        target: { type: "redis", databaseId: ` ${FIXTURE_IDS.redis}\n` },
+      });
+      assert.deepStrictEqual(created.state.target, REDIS);
+      const updated = await updateThroughProvider(created.id, created.state, { target: REDIS });
+      assert.deepStrictEqual(updated.replaces, []);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+    });
+
+    it("another database is still a replacement", async () => {
+      const created = await createThroughProvider({ target: REDIS });
+      const diff = await provider.diff!(created.id, created.state, {
+        ...created.state,
+        target: { type: "redis", databaseId: "another" },
+      });
+      assert.deepStrictEqual(diff.replaces, ["target"]);
+    });
+  });
+
+  describe("a 404 means gone only when the account's list proves it", () => {
+    it("refresh drops a resource whose database is listed as gone", async () => {
+      const created = await createThroughProvider({ target: REDIS });
+      ctx.emulator.data.redis.delete(FIXTURE_IDS.redis);
+      const read = await provider.read!(created.id, created.state);
+      assert.strictEqual(read.id, "");
+    });
+
+    it("with a wrong API URL, refresh keeps the resource and says what was tried", async () => {
+      const created = await createThroughProvider({ target: REDIS });
+      const restore = setEnvironment({ UPSTASH_API_URL: `${ctx.emulator.url}/not-the-api` });
+      try {
+        const error = await failureOf(provider.read!(created.id, created.state));
+        assert.match(error.message, /does not prove it was deleted/);
+        assert.match(error.message, /list Redis databases/);
+        assertNoSecrets(error);
+      } finally {
+        restore();
+      }
+    });
+
+    it("with a wrong API URL, destroy with onDelete rotate fails instead of reporting success", async () => {
+      const created = await createThroughProvider({ target: REDIS, onDelete: "rotate" });
+      const restore = setEnvironment({ UPSTASH_API_URL: `${ctx.emulator.url}/not-the-api` });
+      try {
+        const error = await failureOf(provider.delete!(created.id, created.state));
+        assert.match(error.message, /onDelete "rotate"/);
+        assert.match(error.message, /does not prove it was deleted/);
+      } finally {
+        restore();
+      }
+      assert.strictEqual(liveRedis().rest_token, created.state.token, "nothing was reset");
+    });
+
+    it("a 404 for a target the account still lists is an error, not a deletion", async () => {
+      const created = await createThroughProvider({ target: VECTOR });
+      ctx.emulator.faults = [
+        { kind: "status", status: 404, method: "GET", path: "/v2/vector/index/[^/]+$" },
+      ];
+      const error = await failureOf(provider.read!(created.id, created.state));
+      assert.match(error.message, /still lists it/);
+    });
+  });
+
+  describe("exactly one reset per rotation, even when an answer is lost", () => {
+    for (const target of [REDIS, VECTOR]) {
+      const resetPath = target.type === "redis" ? "reset-password" : "/reset-password$";
+
+      it(`${target.type}: an answer lost after the work is not re-sent; the live credentials are recorded`, async () => {
+        const created = await createThroughProvider({ target, trigger: 1 });
+        ctx.emulator.faults = [
+          { kind: "drop", afterWork: true, method: "POST", path: resetPath, times: 1 },
+        ];
+        const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+        assert.strictEqual(ctx.emulator.rotations().length, 2);
+        const read = await provider.read!(created.id, updated.state);
+        assert.deepStrictEqual(read.props, updated.state, "state holds the live credentials");
+      });
+
+      it(`${target.type}: a 500 that did no work is re-sent only after the credentials prove unchanged`, async () => {
+        const created = await createThroughProvider({ target, trigger: 1 });
+        ctx.emulator.faults = [
+          { kind: "status", status: 500, method: "POST", path: resetPath, times: 1 },
+        ];
+        const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+        assert.strictEqual(ctx.emulator.rotations().length, 2);
+        assert.notStrictEqual(updated.state.token, created.state.token);
+      });
+    }
+
+    it("a lost answer that cannot be checked is a partial failure; the next up records the reset without another", async () => {
+      const created = await createThroughProvider({ target: VECTOR, trigger: 1 });
+      ctx.emulator.faults = [
+        { kind: "drop", afterWork: true, method: "POST", times: 1 },
+        // The key is revoked right after the reading taken before the reset.
+        { kind: "status", status: 401, method: "GET", after: 1 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, { trigger: 2 }),
+      );
+      assert.match(error.message, /got no answer/);
+      const recorded = recordedByPartialFailure(error);
+      assert.strictEqual(recorded.token, undefined, "no credential that may be dead is recorded");
+      assert.strictEqual(
+        recorded.pendingRotation?.previousTokenSha256,
+        createHash("sha256").update(created.state.token!).digest("hex"),
+      );
+      assertNoSecrets(error, [created.state.token!]);
+      ctx.emulator.faults = [];
+
+      const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+      assert.strictEqual(ctx.emulator.rotations().length, 2, "one reset for the rotation");
+      assert.strictEqual(
+        healed.state.token,
+        ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token,
+      );
+      assert.strictEqual(healed.state.pendingRotation, undefined);
+    });
+
+    it("when that lost reset never took effect, the next up performs it (once)", async () => {
+      const created = await createThroughProvider({ target: VECTOR, trigger: 1 });
+      ctx.emulator.faults = [
+        { kind: "drop", method: "POST", times: 1 },
+        { kind: "status", status: 401, method: "GET", after: 1 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, { trigger: 2 }),
+      );
+      const recorded = recordedByPartialFailure(error);
+      ctx.emulator.faults = [];
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+
+      // Refresh records the live (still valid) credentials and keeps the rotation owed.
+      const refreshed = await provider.read!(created.id, recorded);
+      assert.strictEqual(refreshed.props!.token, created.state.token);
+      assert.ok(refreshed.props!.pendingRotation);
+      const healed = await updateThroughProvider(created.id, refreshed.props!, { trigger: 2 });
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+      assert.notStrictEqual(healed.state.token, created.state.token);
+      assert.strictEqual(healed.state.pendingRotation, undefined);
+    });
+
+    it("a create checks against a reading taken before its reset", async () => {
+      ctx.emulator.faults = [{ kind: "hang", afterWork: true, method: "POST", times: 1 }];
+      const restore = setEnvironment({ UPSTASH_API_TIMEOUT_MS: "300" });
+      try {
+        const created = await createThroughProvider({ target: REDIS });
+        assert.strictEqual(ctx.emulator.rotations().length, 1);
+        assert.strictEqual(created.state.token, liveRedis().rest_token);
+      } finally {
+        restore();
+      }
+    });
+  });
+
+  describe("URLs consumers can use, and refresh of every credential field", () => {
+    it("a Redis endpoint given as a bare slug becomes a full host in restUrl, redisUrl and env", async () => {
+      liveRedis().endpoint = "beloved-stallion-58500";
+      const created = await createThroughProvider({ target: REDIS });
+      assert.strictEqual(created.state.restUrl, "https://beloved-stallion-58500.upstash.io");
+      assert.strictEqual(created.state.endpoint, "beloved-stallion-58500.upstash.io");
+      assert.match(created.state.redisUrl!, /@beloved-stallion-58500\.upstash\.io:\d+$/);
+      assert.strictEqual(
+        created.state.env!.UPSTASH_REDIS_REST_URL,
+        "https://beloved-stallion-58500.upstash.io",
+      );
+    });
+
+    it("refresh records drift of endpoint, port and restUrl, not only of tokens", async () => {
+      const created = await createThroughProvider({ target: REDIS });
+      liveRedis().endpoint = "eu1-moved-12345.upstash.io";
+      liveRedis().port = 6380;
+      const read = await provider.read!(created.id, created.state);
+      assert.strictEqual(read.props!.endpoint, "eu1-moved-12345.upstash.io");
+      assert.strictEqual(read.props!.port, 6380);
+      assert.strictEqual(read.props!.restUrl, "https://eu1-moved-12345.upstash.io");
+      assert.match(read.props!.redisUrl!, /@eu1-moved-12345\.upstash\.io:6380$/);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+    });
+  });
+
+  describe("no plaintext derivative of a secret", () => {
+    it("the state holds no hash of the trigger; a changed trigger still rotates", async () => {
+      const trigger = "1234";
+      const created = await createThroughProvider({ target: REDIS, trigger });
+      const digest = createHash("sha256").update(JSON.stringify(trigger)).digest("hex");
+      assert.ok(!JSON.stringify(created.state).includes(digest));
+      assert.strictEqual(created.state.triggerHash, undefined);
+      const same = await updateThroughProvider(created.id, created.state, { trigger: "1234" });
+      assert.strictEqual(same.changed, false);
+      await updateThroughProvider(created.id, created.state, { trigger: "1235" });
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+    });
+  });
+
+  describe("reading without state (CredentialRotation.get, import)", () => {
+    it("reads the live credentials by id and resets nothing", async () => {
+      const read = await provider.read!(`redis/${FIXTURE_IDS.redis}`, undefined as never);
+      assert.strictEqual(read.props!.token, liveRedis().rest_token);
+      assert.deepStrictEqual(read.props!.target, REDIS);
+      assert.deepStrictEqual(
+        { trigger: read.inputs!.trigger, onDelete: read.inputs!.onDelete },
+        { trigger: null, onDelete: "keep" },
+      );
+      assert.strictEqual(ctx.emulator.rotations().length, 0);
+    });
+
+    it("an id it cannot read says which ids it takes", async () => {
+      const error = await failureOf(provider.read!("96ad0856", {} as never));
+      assert.match(error.message, /ids look like redis\/<databaseId>/);
+    });
+  });
+});
