@@ -108,7 +108,10 @@ describe("faults during up, through the Pulumi engine", function () {
 
   it("a read-back that keeps failing after the reset ends in a clear error; refresh records the live credentials", async () => {
     stack.workspace.envVars.UPSTASH_API_MAX_ATTEMPTS = "2";
-    emulator.faults = [{ kind: "status", status: 500, method: "GET", path: "/v2/vector/" }];
+    // `after: 1`: the reading taken before the reset goes through; the read-back fails.
+    emulator.faults = [
+      { kind: "status", status: 500, method: "GET", path: "/v2/vector/", after: 1 },
+    ];
     await bumpTrigger();
     const message = await upError(stack.up());
     console.log(
@@ -140,7 +143,9 @@ describe("faults during up, through the Pulumi engine", function () {
 
   it("after the same failure, a plain up reads the live credentials without resetting", async () => {
     stack.workspace.envVars.UPSTASH_API_MAX_ATTEMPTS = "1";
-    emulator.faults = [{ kind: "status", status: 503, method: "GET", path: "/v2/search/" }];
+    emulator.faults = [
+      { kind: "status", status: 503, method: "GET", path: "/v2/search/", after: 1 },
+    ];
     await bumpTrigger();
     await upError(stack.up());
     // The engine stops starting updates after the first failure, so some targets may not have run.
