@@ -21,6 +21,7 @@ export {
   AbsenceUnprovenError,
   isRotatedButUnread,
   isUnrecordedRotation,
+  ResetNotObservedError,
   ResetOutcomeUnknownError,
   RotatedButUnreadError,
   UnrecordedRotationError,

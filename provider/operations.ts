@@ -36,6 +36,12 @@ import { canonicalJson, containsUnknown, triggerFingerprint } from "./trigger";
  */
 export interface PendingRotation {
   previousTokenSha256: string;
+  /**
+   * Whether this resource had handed that token out (an update) or not (a
+   * create, or credentials changed outside it): delete with onDelete "rotate"
+   * revokes only what this resource handed out.
+   */
+  previousHandedOut: boolean;
 }
 
 function tokenDigest(token: string): string {
@@ -156,7 +162,9 @@ function givenId(target: RotationTarget): string | undefined {
   return id?.trim() || undefined;
 }
 
-function resourceIdFor(state: Pick<RotationState, "target" | "resourceId">): string {
+/** `redis/<id>`, …, `qstash/<userId>`, or `qstash/account` for the account-level QStash API. */
+function resourceIdFor(state: Pick<RotationState, "target" | "resourceId" | "qstashApi">): string {
+  if (state.qstashApi === "legacy") return "qstash/account";
   return `${state.target.type}/${state.resourceId || givenId(state.target) || "account"}`;
 }
 
@@ -192,6 +200,7 @@ function partialFailure(
   error: UnrecordedRotationError,
   state: Partial<RotationState>,
   previousToken: string,
+  previousHandedOut: boolean,
 ): Error {
   const properties = compact({
     ...carriedOver(state),
@@ -199,6 +208,7 @@ function partialFailure(
     apiKey: secretValue(state.apiKey),
     pendingRotation: secretValue({
       previousTokenSha256: tokenDigest(previousToken),
+      previousHandedOut,
     } satisfies PendingRotation),
   });
   const failure = Object.assign(new Error(error.message), {
@@ -208,12 +218,16 @@ function partialFailure(
   return Object.defineProperty(failure, "properties", { value: properties, enumerable: false });
 }
 
-/** One rotation from the credentials read just before it (`before`) to a new state. */
+/**
+ * One rotation from the credentials read just before it (`before`) to a new
+ * state. `handedOut`: whether this resource's outputs carried `before`.
+ */
 async function rotate(
   client: UpstashClient,
   settings: Inputs,
   previous: Partial<RotationState> | undefined,
   before: IssuedCredentials,
+  handedOut: boolean,
 ): Promise<RotationState> {
   const state: RotationState = {
     ...(previous ? carriedOver(previous) : {}),
@@ -226,7 +240,9 @@ async function rotate(
     const issued = await rotateTarget(client, settings.target, before);
     return compact({ ...state, ...issued });
   } catch (error) {
-    if (isUnrecordedRotation(error)) throw partialFailure(error, state, before.token);
+    if (isUnrecordedRotation(error)) {
+      throw partialFailure(error, state, before.token, handedOut);
+    }
     throw error;
   }
 }
@@ -301,7 +317,7 @@ export async function createRotation(inputs: Inputs): Promise<dynamic.CreateResu
   const settings = settingsOf(inputs);
   const client = clientFor(settings);
   const before = await readExistingTarget(client, settings.target, {});
-  const state = await rotate(client, settings, undefined, before);
+  const state = await rotate(client, settings, undefined, before, false);
   return { id: resourceIdFor(state), outs: state };
 }
 
@@ -318,26 +334,18 @@ export async function updateRotation(
   }
   const client = clientFor(settings);
   const live = await readExistingTarget(client, settings.target, recordOf(olds));
-  // 0.1.0 recorded a partial failure only once the reset was confirmed.
-  const owed = stillPrevious(olds.pendingRotation, live);
-  if (owed) {
-    // The reset never took effect: this is the rotation's one reset, not a second one.
-    return {
-      outs: await rotate(
-        client,
-        settings,
-        { ...olds, rotationCount: olds.rotationCount - 1 },
-        live,
-      ),
-    };
+  if (stillPrevious(olds.pendingRotation, live)) {
+    // The pending reset never took effect: this is the rotation's one reset, not a second one.
+    const previous = { ...olds, rotationCount: olds.rotationCount - 1 };
+    const handedOut = olds.pendingRotation?.previousHandedOut ?? false;
+    return { outs: await rotate(client, settings, previous, live, handedOut) };
   }
-  const settled: RotationState = compact({
-    ...carriedOver(olds),
-    ...settings,
-    ...live,
-  }) as RotationState;
+  // A pending reset that took effect (or 0.1.0's confirmed partial failure): record the live ones.
+  const settled = compact({ ...carriedOver(olds), ...settings, ...live }) as RotationState;
   if (!triggerChanged) return { outs: settled };
-  return { outs: await rotate(client, settings, settled, live) };
+  // Credentials this resource's outputs carried, unless they were just settled or changed outside.
+  const handedOut = !unsettled && olds.token === live.token;
+  return { outs: await rotate(client, settings, settled, live, handedOut) };
 }
 
 export async function readRotation(
@@ -392,11 +400,13 @@ export async function deleteRotation(props: RotationState): Promise<void> {
     const client = clientFor(props);
     const live = await readTarget(client, props.target, recordOf(props));
     if (!live) return; // proven deleted: its credentials died with it
-    // What this resource last handed out; a partial failure handed out none since.
+    // Whether the live credentials are the ones this resource last handed out. After a
+    // partial failure its outputs carry none; the pending marker says what it had handed out.
     const handedOut =
       props.token !== undefined
         ? live.token === props.token
-        : stillPrevious(props.pendingRotation, live);
+        : props.pendingRotation?.previousHandedOut === true &&
+          stillPrevious(props.pendingRotation, live);
     // Already replaced (by a replacement of this resource, or a reset elsewhere): already dead.
     if (!handedOut) return;
     await rotateTarget(client, props.target, live);

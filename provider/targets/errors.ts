@@ -31,18 +31,32 @@ export class RotatedButUnreadError extends UnrecordedRotationError {
   }
 }
 
-/** The reset's answer was lost and reading the live credentials to find out failed too. */
+/**
+ * The reset got no usable answer and whether it took effect is not settled:
+ * reading the live credentials failed, or they have not changed (yet).
+ */
 export class ResetOutcomeUnknownError extends UnrecordedRotationError {
-  constructor(what: string, resetError: unknown, readError: unknown) {
+  constructor(what: string, resetError: unknown, finding: string, cause?: unknown) {
     super(
-      `The reset of ${what} got no answer (${reasonOf(resetError)}), so the previous credentials may no longer work, and reading the live ones to find out failed: ${reasonOf(readError)} ${SETTLE_ADVICE}`,
-      readError,
+      `The reset of ${what} got no usable answer (${reasonOf(resetError)}), so the previous credentials may stop working; ${finding.replace(/\.+$/, "")}. It is not sent again blindly. ${SETTLE_ADVICE}`,
+      cause ?? resetError,
     );
     this.name = "ResetOutcomeUnknownError";
   }
 }
 
-const UNRECORDED = ["RotatedButUnreadError", "ResetOutcomeUnknownError"];
+/** Upstash answered the reset, but the credentials it reports afterwards are still the previous ones. */
+export class ResetNotObservedError extends UnrecordedRotationError {
+  constructor(what: string) {
+    super(
+      `Upstash answered the reset of ${what}, but still reports the previous credentials, so whether they stopped working is not known. ${SETTLE_ADVICE}`,
+      undefined,
+    );
+    this.name = "ResetNotObservedError";
+  }
+}
+
+const UNRECORDED = ["RotatedButUnreadError", "ResetOutcomeUnknownError", "ResetNotObservedError"];
 
 /** Whether `error` is an `UnrecordedRotationError`, by name (see `hasUpstashCode` on `instanceof`). */
 export function isUnrecordedRotation(error: unknown): error is UnrecordedRotationError {
@@ -56,9 +70,10 @@ export function isRotatedButUnread(error: unknown): error is RotatedButUnreadErr
 }
 
 /**
- * A 404 that could not be confirmed as a deletion. A wrong `UPSTASH_API_URL`,
- * or an API key of another team, also answers 404: refresh keeps the resource
- * and delete does not report a rotation that never happened.
+ * A 404 that could not be confirmed as a deletion by the account's list (a
+ * wrong `UPSTASH_API_URL` answers 404 to both): refresh keeps the resource and
+ * delete does not report a revocation that never happened. An API key of
+ * another team whose own list is readable cannot be told apart this way.
  */
 export class AbsenceUnprovenError extends PortableError {
   readonly code = "absence_unproven";

@@ -65,6 +65,7 @@ export {
   AbsenceUnprovenError,
   isRotatedButUnread,
   isUnrecordedRotation,
+  ResetNotObservedError,
   ResetOutcomeUnknownError,
   RotatedButUnreadError,
   UnrecordedRotationError,

@@ -8,7 +8,12 @@
  */
 import type { UpstashClient } from "../http/client";
 import { hasUpstashCode, messageOf } from "../http/errors";
-import { AbsenceUnprovenError, ResetOutcomeUnknownError, RotatedButUnreadError } from "./errors";
+import {
+  AbsenceUnprovenError,
+  ResetNotObservedError,
+  ResetOutcomeUnknownError,
+  RotatedButUnreadError,
+} from "./errors";
 import type {
   IssuedCredentials,
   LocatedTarget,
@@ -22,6 +27,11 @@ const MAX_RESET_SENDS = 3;
 /** Read-backs that still show the old credentials after a successful reset (replica lag). */
 const STALE_READ_RETRIES = 3;
 const STALE_READ_DELAY_MS = 250;
+/** Readings after a reset that got no answer at all: it may still be on its way. */
+const UNANSWERED_READS = 3;
+const UNANSWERED_READ_DELAY_MS = 1000;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether two readings hold the same secrets: any difference means a reset took effect. */
 export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCredentials>): boolean {
@@ -31,6 +41,17 @@ export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCred
 /** True when the failed request may have reached Upstash and taken effect. */
 function outcomeUnknown(error: unknown): boolean {
   return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
+}
+
+/**
+ * True when the API itself answered (a 5xx from the origin): it is done with
+ * the request, so a reading taken now shows whether it took effect. Without an
+ * answer (timeout, dropped connection) or with a gateway's 502/504, the reset
+ * may still be under way and land after any reading.
+ */
+function answeredByOrigin(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status !== 502 && status !== 504;
 }
 
 /**
@@ -97,32 +118,58 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
       answer = await driver.reset(client, located);
     } catch (error) {
       // A 2xx with an unreadable body: the reset happened; read the credentials back.
-      if (hasUpstashCode(error, "malformed_response"))
+      if (hasUpstashCode(error, "malformed_response")) {
         return readBack(driver, client, located, what, before);
+      }
       if (!outcomeUnknown(error)) throw error; // refused: nothing changed
-      const live = await settle(driver, client, located, what, error);
+      const answered = answeredByOrigin(error);
+      const live = await settle(driver, client, located, what, before, error, answered);
       if (!sameSecrets(live, before)) return live;
-      // Proven not applied: sending it again is not a second reset.
-      if (sends >= MAX_RESET_SENDS) throw error;
-      continue;
+      // The API answered and nothing changed: sending it again is not a second reset.
+      if (answered && sends < MAX_RESET_SENDS) continue;
+      // No answer: it may still land, so it is never sent again here; refresh or the next
+      // `up` compares the live credentials with the ones before and settles it.
+      throw new ResetOutcomeUnknownError(
+        what,
+        error,
+        answered
+          ? "the credentials have not changed after every attempt"
+          : "the credentials have not changed so far, but a reset that got no answer may still take effect",
+      );
     }
     if (answer && !sameSecrets(answer, before)) return answer;
     return readBack(driver, client, located, what, before);
   }
 }
 
-/** After a reset whose outcome is unknown: the live credentials, or a partial failure. */
+/**
+ * After a reset whose outcome is unknown: the live credentials, read until they
+ * differ from `before` when the reset got no answer; a partial failure when
+ * they cannot be read.
+ */
 async function settle<T extends RotationTarget>(
   driver: TargetDriver<T>,
   client: UpstashClient,
   located: LocatedTarget,
   what: string,
+  before: IssuedCredentials,
   resetError: unknown,
+  answered: boolean,
 ): Promise<IssuedCredentials> {
-  try {
-    return await driver.get(client, located);
-  } catch (readError) {
-    throw new ResetOutcomeUnknownError(what, resetError, readError);
+  for (let reads = 1; ; reads++) {
+    let live: IssuedCredentials;
+    try {
+      live = await driver.get(client, located);
+    } catch (readError) {
+      throw new ResetOutcomeUnknownError(
+        what,
+        resetError,
+        `reading the live ones to find out failed: ${messageOf(readError) ?? "unknown error"}`,
+        readError,
+      );
+    }
+    if (answered || !sameSecrets(live, before) || reads >= UNANSWERED_READS) return live;
+    await pause(UNANSWERED_READ_DELAY_MS);
   }
 }
 
@@ -142,9 +189,8 @@ async function readBack<T extends RotationTarget>(
       throw new RotatedButUnreadError(what, error);
     }
     if (!sameSecrets(live, before)) return live;
-    if (reads >= STALE_READ_RETRIES) {
-      throw new RotatedButUnreadError(what, "Upstash still reports the previous credentials");
-    }
-    await new Promise((resolve) => setTimeout(resolve, STALE_READ_DELAY_MS));
+    // Answered, yet no change to be seen: not proof that the old credentials are dead.
+    if (reads >= STALE_READ_RETRIES) throw new ResetNotObservedError(what);
+    await pause(STALE_READ_DELAY_MS);
   }
 }

@@ -57,6 +57,47 @@ const legacy = (id = ""): LocatedTarget => ({ id, qstashApi: "legacy" });
 const v2 = (id: string): LocatedTarget => ({ id, qstashApi: "v2" });
 const isLegacy = (api: QStashApiVersion | undefined): boolean => api === "legacy";
 
+function getUser(client: UpstashClient, user: LocatedTarget): Promise<IssuedCredentials> {
+  return isLegacy(user.qstashApi)
+    ? client.call({
+        method: "GET",
+        path: "/qstash/user",
+        operation: "read QStash user (account-level API)",
+        idempotent: true,
+        parse: (body) => credentialsOf(body, user),
+      })
+    : client.call({
+        method: "GET",
+        path: `/v2/qstash/user/${encodeURIComponent(user.id)}`,
+        operation: "read QStash user",
+        targetId: user.id,
+        idempotent: true,
+        parse: (body) => credentialsOf(body, user),
+      });
+}
+
+/**
+ * The users list answered 404: the account-level API is used only when the v2
+ * API is absent indeed, i.e. it does not serve the user the account-level API
+ * reports. A 404 of a v2 API that exists (a transient fault, a proxy) must not
+ * switch a multi-user account to rotating whichever user the old API picks.
+ */
+async function confirmLegacy(client: UpstashClient): Promise<LocatedTarget> {
+  const user = await getUser(client, legacy());
+  if (!user.resourceId) return legacy();
+  try {
+    await getUser(client, v2(user.resourceId));
+  } catch (error) {
+    if (hasUpstashCode(error, "not_found")) return legacy(user.resourceId);
+    throw error;
+  }
+  throw new UpstashApiError(
+    "not_found",
+    { operation: "list QStash users", status: 404 },
+    "Yet the v2 API serves the account's QStash user, so the users list should exist: not falling back to the account-level API. Run again; if it persists, set target.qstashUserId.",
+  );
+}
+
 /** QStash: the rotation answers with the user, new token included. */
 export const qstashDriver: TargetDriver<QStashTarget> = {
   describe: (target) =>
@@ -78,7 +119,7 @@ export const qstashDriver: TargetDriver<QStashTarget> = {
     try {
       users = await listUsers(client);
     } catch (error) {
-      if (hasUpstashCode(error, "not_found")) return legacy();
+      if (hasUpstashCode(error, "not_found")) return confirmLegacy(client);
       throw error;
     }
     if (users.length === 1) return v2(users[0]);
@@ -90,23 +131,7 @@ export const qstashDriver: TargetDriver<QStashTarget> = {
     );
   },
 
-  get: (client, user) =>
-    isLegacy(user.qstashApi)
-      ? client.call({
-          method: "GET",
-          path: "/qstash/user",
-          operation: "read QStash user (account-level API)",
-          idempotent: true,
-          parse: (body) => credentialsOf(body, user),
-        })
-      : client.call({
-          method: "GET",
-          path: `/v2/qstash/user/${encodeURIComponent(user.id)}`,
-          operation: "read QStash user",
-          targetId: user.id,
-          idempotent: true,
-          parse: (body) => credentialsOf(body, user),
-        }),
+  get: getUser,
 
   reset(client, user) {
     const answer = (body: unknown): IssuedCredentials | undefined => {

@@ -1,6 +1,6 @@
 import assert from "assert";
 import { createHash } from "crypto";
-import { FIXTURE_IDS } from "../../emulator/state";
+import { addQStashUser, FIXTURE_IDS } from "../../emulator/state";
 import type { RotationState } from "../../provider";
 import {
   createThroughProvider,
@@ -175,7 +175,7 @@ describe("rotation guarantees", function () {
       const error = await failureOf(
         updateThroughProvider(created.id, created.state, { trigger: 2 }),
       );
-      assert.match(error.message, /got no answer/);
+      assert.match(error.message, /got no usable answer/);
       const recorded = recordedByPartialFailure(error);
       assert.strictEqual(recorded.token, undefined, "no credential that may be dead is recorded");
       assert.strictEqual(
@@ -227,6 +227,95 @@ describe("rotation guarantees", function () {
       } finally {
         restore();
       }
+    });
+  });
+
+  describe("a reset still on its way is never sent twice", () => {
+    it("a reset that lands after the client gave up is found by the readings that follow", async () => {
+      const created = await createThroughProvider({ target: REDIS, trigger: 1 });
+      ctx.emulator.faults = [{ kind: "latency", ms: 1200, method: "POST", times: 1 }];
+      const restore = setEnvironment({ UPSTASH_API_TIMEOUT_MS: "400" });
+      try {
+        const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+        assert.strictEqual(ctx.emulator.rotations().length, 2);
+        assert.strictEqual(updated.state.token, liveRedis().rest_token);
+      } finally {
+        restore();
+      }
+    });
+
+    it("one that lands even later is a partial failure, and the next up records it without a reset", async () => {
+      const created = await createThroughProvider({ target: VECTOR, trigger: 1 });
+      ctx.emulator.faults = [{ kind: "latency", ms: 4000, method: "POST", times: 1 }];
+      const restore = setEnvironment({ UPSTASH_API_TIMEOUT_MS: "300" });
+      let error: Error;
+      try {
+        error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+      } finally {
+        restore();
+      }
+      assert.match(error.message, /may still take effect/);
+      assert.match(error.message, /not sent again blindly/);
+      const recorded = recordedByPartialFailure(error);
+      assert.strictEqual(recorded.token, undefined);
+      // The slow reset lands; then the next `pulumi up`.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+      const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+      assert.strictEqual(ctx.emulator.rotations().length, 2, "the next up reset again");
+      assert.strictEqual(
+        healed.state.token,
+        ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token,
+      );
+    });
+  });
+
+  describe("a promised revocation happens or fails loudly", () => {
+    it("a reset answered OK that changes nothing is not taken as a revocation", async () => {
+      const created = await createThroughProvider({ target: VECTOR, onDelete: "rotate" });
+      ctx.emulator.faults = [{ kind: "status", status: 200, body: '"OK"', method: "POST" }];
+      const error = await failureOf(provider.delete!(created.id, created.state));
+      assert.match(error.message, /still reports the previous credentials/);
+      assert.strictEqual(
+        ctx.emulator.data.vector.get(FIXTURE_IDS.vector)!.token,
+        created.state.token,
+      );
+    });
+
+    it("deleting a resource whose create never handed anything out leaves others' credentials alone", async () => {
+      const existing = await createThroughProvider({ target: REDIS });
+      // A second resource for the same database (a rename without alias) fails to create.
+      ctx.emulator.faults = [
+        { kind: "drop", method: "POST", times: 1 },
+        { kind: "status", status: 401, method: "GET", after: 1 },
+      ];
+      const error = await failureOf(createThroughProvider({ target: REDIS, onDelete: "rotate" }));
+      const recorded = recordedByPartialFailure(error);
+      ctx.emulator.faults = [];
+      await provider.delete!(`redis/${FIXTURE_IDS.redis}`, recorded);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+      assert.strictEqual(liveRedis().rest_token, existing.state.token);
+    });
+  });
+
+  describe("QStash: the account-level API only when the v2 API is proven absent", () => {
+    it("one 404 from the users list with several users does not fall back to the account-level API", async () => {
+      addQStashUser(ctx.emulator.data);
+      ctx.emulator.faults = [
+        { kind: "status", status: 404, method: "GET", path: "^/v2/qstash/users$", times: 1 },
+      ];
+      const error = await failureOf(createThroughProvider({ target: { type: "qstash" } }));
+      assert.match(error.message, /not falling back to the account-level API/);
+      assert.strictEqual(ctx.emulator.rotations().length, 0);
+    });
+
+    it("a legacy resource's id is qstash/account, which CredentialRotation.get reads", async () => {
+      ctx.emulator.legacyQStashOnly = true;
+      const created = await createThroughProvider({ target: { type: "qstash" } });
+      assert.strictEqual(created.id, "qstash/account");
+      const read = await provider.read!(created.id, undefined as never);
+      assert.strictEqual(read.props!.token, created.state.token);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
     });
   });
 

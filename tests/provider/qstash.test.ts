@@ -40,7 +40,14 @@ describe("QStash user resolution and the two QStash APIs", () => {
     const { id, state } = await createThroughProvider({ target: { type: "qstash" } });
     assert.deepStrictEqual(
       ctx.emulator.log.map((e) => `${e.method} ${e.path} ${e.status}`),
-      ["GET /v2/qstash/users 404", "GET /qstash/user 200", "POST /qstash/user/rotatetoken 200"],
+      [
+        "GET /v2/qstash/users 404",
+        // Proof that the v2 API is absent: it does not serve the user the old API reports.
+        "GET /qstash/user 200",
+        `GET /v2/qstash/user/${FIXTURE_IDS.qstash} 404`,
+        "GET /qstash/user 200",
+        "POST /qstash/user/rotatetoken 200",
+      ],
     );
     assert.strictEqual(state.qstashApi, "legacy");
     assert.strictEqual(
