@@ -1,5 +1,5 @@
 import { execFileSync } from "child_process";
-import { mkdirSync, readdirSync, rmSync } from "fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
 import path from "path";
 import { REPO_ROOT } from "./pulumiHarness";
 
@@ -14,6 +14,12 @@ export function installPackedPackage(): { projectDir: string; packageDir: string
   const packageDir = path.join(projectDir, "node_modules", "pulumi-upstash-credential-rotation");
   rmSync(projectDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
+  // A project of its own: without it, Node resolves the package's name through the
+  // repository's `exports` map to the repository's dist/ instead of node_modules.
+  writeFileSync(
+    path.join(projectDir, "package.json"),
+    JSON.stringify({ name: "installed-project", private: true }),
+  );
   execFileSync("npm", ["pack", "--silent", "--pack-destination", projectDir], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "ignore", "inherit"],
