@@ -2,7 +2,15 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "**/node_modules/**", ".pulumi-work/**", "tests/fixtures/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "**/node_modules/**",
+      ".pulumi-work/**",
+      "tests/fixtures/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
