@@ -1,5 +1,5 @@
 import { DEFAULT_ACCOUNT, FIXTURE_IDS, type EmulatorAccount } from "./state";
-import { startEmulator } from "./server";
+import { dataPlaneUrl, startEmulator } from "./server";
 
 const USAGE = `Usage: npm run emulator -- [--port N] [--host H] [--email E] [--api-key K]
 
@@ -62,6 +62,8 @@ export function banner(url: string, account: EmulatorAccount): string {
     ...Object.entries(FIXTURE_IDS).map(([kind, id]) => `  ${kind.padEnd(6)} ${id}`),
     "Add a target (answers it, credentials included):",
     `  curl -X POST ${url}/_emulator/targets -d '{"type":"redis"}'   # or vector, search, qstash`,
+    "Data planes (Bearer auth; each target's hosts: GET /_emulator/data-plane):",
+    `  ${dataPlaneUrl(url)}/<host>/...   # what would go to https://<host>/...`,
   ].join("\n");
 }
 

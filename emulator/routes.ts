@@ -17,6 +17,10 @@ export interface Answer {
   /** True when the request changed credentials. */
   rotated?: boolean;
   headers?: Record<string, string>;
+  /** Data plane: destroy the connection instead of answering. */
+  drop?: boolean;
+  /** Data plane: a per-target switch (not the target itself) shaped this answer. */
+  switched?: boolean;
 }
 
 /** The parts of a request that decide its answer. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
 import type { AddressInfo } from "net";
+import { DataPlane, type DataPlaneSwitch } from "./dataPlane";
 import { routeRequest, type Answer, type ApiRequest } from "./routes";
 import {
   addTarget,
@@ -9,7 +10,22 @@ import {
   type TargetKind,
 } from "./state";
 
-/** A switchable misbehaviour, applied to the API requests it matches. */
+export {
+  dataPlaneHostUrl,
+  dataPlaneUrl,
+  indexHost,
+  qstashHost,
+  qstashHosts,
+  redisHost,
+  targetHosts,
+  type DataPlaneSwitch,
+} from "./dataPlane";
+
+/**
+ * A switchable misbehaviour, applied to the requests it matches: Developer API
+ * and data-plane requests alike (`path` is matched against the full emulator
+ * path, e.g. `^/data-plane/` for every data plane).
+ */
 export interface Fault {
   kind:
     | "status" // answer `status` (with `retryAfter`, `body`, `contentType`) without doing the work
@@ -35,15 +51,20 @@ export interface Fault {
   ms?: number;
 }
 
-/** One API request as the emulator saw it. */
+/** One API or data-plane request as the emulator saw it (bodies are never logged). */
 export interface LoggedRequest {
   method: string;
   path: string;
   status: number;
   /** True when this request changed credentials. */
   rotated: boolean;
-  /** The fault that shaped the answer, if any. */
-  fault?: Fault["kind"] | "rate-limit" | "unauthorized";
+  /**
+   * The fault that shaped the answer, if any; `switch` is a per-target
+   * data-plane switch (`DataPlaneSwitch`).
+   */
+  fault?: Fault["kind"] | "rate-limit" | "unauthorized" | "switch";
+  /** `data` for a data-plane request (`/data-plane/<host>/...`); absent for the Developer API. */
+  plane?: "data";
   at: number;
 }
 
@@ -70,6 +91,8 @@ export class UpstashEmulator {
   rateLimitPerSecond = 0;
   /** Serve only the older account-level QStash API (the v2 QStash endpoints answer 404). */
   legacyQStashOnly = false;
+  /** The products' data planes (Redis REST and ACL, Vector/Search info, QStash signing keys). */
+  dataPlane = new DataPlane();
   private windowStart = 0;
   private windowCount = 0;
   private server: Server | undefined;
@@ -95,6 +118,18 @@ export class UpstashEmulator {
     this.windowStart = 0;
     this.windowCount = 0;
     this.legacyQStashOnly = false;
+    this.dataPlane = new DataPlane();
+  }
+
+  /**
+   * Sets (replaces) the data-plane switch of a target; an empty switch clears
+   * it. False when there is no such target.
+   */
+  setDataPlaneSwitch(kind: TargetKind, id: string, value: DataPlaneSwitch): boolean {
+    const target = this.data[kind].get(id);
+    if (!target) return false;
+    this.dataPlane.setSwitch(kind, target, value);
+    return true;
   }
 
   /** The resets that actually changed credentials. */
@@ -104,7 +139,10 @@ export class UpstashEmulator {
     );
   }
 
-  /** Whether a REST token or password is the current one of some target. */
+  /**
+   * Whether a REST token or password is the current one of some target,
+   * including a live Redis ACL user password or `ACL RESTTOKEN` token.
+   */
   isCurrentCredential(value: string): boolean {
     const { redis, vector, search, qstash } = this.data;
     for (const db of redis.values()) {
@@ -116,7 +154,7 @@ export class UpstashEmulator {
     for (const user of qstash.values()) {
       if ([user.token, user.read_only_token, user.password].includes(value)) return true;
     }
-    return false;
+    return value !== "" && this.dataPlane.isAclCredential(this.data, value);
   }
 
   async listen(port = 0, host = "127.0.0.1"): Promise<string> {
@@ -158,6 +196,10 @@ export class UpstashEmulator {
       send(res, { status: ok ? 200 : 401, body: ok ? "PONG" : "Unauthorized", text: true });
       return;
     }
+    if (url.pathname.startsWith("/data-plane/")) {
+      await this.handleDataPlane(method, url, body, req, res);
+      return;
+    }
     const request: RequestShape = {
       method,
       path: url.pathname,
@@ -178,7 +220,51 @@ export class UpstashEmulator {
       send(res, refusal);
       return;
     }
-    await this.answer(request, entry, req, res);
+    const work = (): Answer => {
+      const answer = routeRequest(this.data, {
+        ...request,
+        legacyQStashOnly: this.legacyQStashOnly,
+      });
+      entry.status = answer.status;
+      entry.rotated = answer.rotated === true;
+      return answer;
+    };
+    await this.answer(method, url.pathname, entry, work, req, res);
+  }
+
+  /**
+   * `/data-plane/<host>/...`: Bearer auth of the product (no Basic auth, no
+   * rate limit), logged with `plane: "data"`, faults applied as to the API.
+   */
+  private async handleDataPlane(
+    method: string,
+    url: URL,
+    body: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const entry: LoggedRequest = {
+      method,
+      path: url.pathname,
+      status: 0,
+      rotated: false,
+      plane: "data",
+      at: Date.now(),
+    };
+    this.log.push(entry);
+    const work = (): Answer => {
+      const answer = this.dataPlane.handle(this.data, {
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        authorization: req.headers.authorization,
+        body,
+      });
+      entry.status = answer.status;
+      if (answer.switched) entry.fault = "switch";
+      return answer;
+    };
+    await this.answer(method, url.pathname, entry, work, req, res);
   }
 
   /** 401 for a wrong or missing Basic auth, 429 over the rate limit. */
@@ -206,22 +292,15 @@ export class UpstashEmulator {
 
   /** Applies the matching faults around the routed answer. */
   private async answer(
-    request: RequestShape,
+    method: string,
+    path: string,
     entry: LoggedRequest,
+    work: () => Answer,
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
-    const work = (): Answer => {
-      const answer = routeRequest(this.data, {
-        ...request,
-        legacyQStashOnly: this.legacyQStashOnly,
-      });
-      entry.status = answer.status;
-      entry.rotated = answer.rotated === true;
-      return answer;
-    };
     let deferred: Fault | undefined;
-    for (const fault of this.takeFaults(request.method, request.path)) {
+    for (const fault of this.takeFaults(method, path)) {
       if (fault.kind === "latency") {
         await new Promise((resolve) => setTimeout(resolve, fault.ms ?? 0));
         continue;
@@ -245,6 +324,10 @@ export class UpstashEmulator {
     }
 
     const answer = work();
+    if (answer.drop) {
+      req.socket.destroy();
+      return;
+    }
     if (deferred?.kind === "malformed-json" && answer.status === 200) {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify(answer.body).slice(0, -1));
@@ -340,6 +423,10 @@ export class UpstashEmulator {
         return { status: 200, body: "OK" };
       case "POST /_emulator/targets":
         return this.addTarget(input);
+      case "GET /_emulator/data-plane":
+        return { status: 200, body: this.dataPlane.describe(this.data) };
+      case "POST /_emulator/data-plane":
+        return this.configureDataPlane(input);
       case "DELETE /_emulator/targets": {
         if (!isTargetKind(input.type)) return { status: 400, body: "bad type" };
         const removed = this.data[input.type].delete(String(input.id));
@@ -350,12 +437,55 @@ export class UpstashEmulator {
     }
   }
 
-  /** `POST /_emulator/targets` `{type, id?, name?}`: the new target, credentials included. */
+  /**
+   * `POST /_emulator/data-plane` `{type, id, reject?, freshTokenRejections?,
+   * aclEnabled?}`: with `reject` or `freshTokenRejections` (null or 0 to turn
+   * off) it replaces the target's `DataPlaneSwitch`; `aclEnabled` (Redis only)
+   * sets `db_acl_enabled`. Answers the target's data-plane view.
+   */
+  private configureDataPlane(input: Record<string, unknown>): Answer {
+    const { type, id, reject, freshTokenRejections, aclEnabled } = input;
+    if (!isTargetKind(type)) return { status: 400, body: "bad type" };
+    const target = this.data[type].get(String(id));
+    if (!target) return { status: 404, body: { error: `${type} ${String(id)} not found` } };
+    if (reject != null && !REJECTS.includes(reject as string)) {
+      return { status: 400, body: { error: `reject must be one of ${REJECTS.join(", ")}` } };
+    }
+    const count = freshTokenRejections ?? 0;
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
+      return { status: 400, body: { error: "freshTokenRejections must be a whole number" } };
+    }
+    if (aclEnabled !== undefined && (typeof aclEnabled !== "boolean" || type !== "redis")) {
+      return { status: 400, body: { error: "aclEnabled is a boolean, for redis only" } };
+    }
+    if ("reject" in input || "freshTokenRejections" in input) {
+      this.dataPlane.setSwitch(type, target, {
+        ...(reject != null ? { reject: reject as DataPlaneSwitch["reject"] } : {}),
+        ...(count > 0 ? { freshTokenRejections: count } : {}),
+      });
+    }
+    if (typeof aclEnabled === "boolean" && "db_acl_enabled" in target) {
+      target.db_acl_enabled = aclEnabled ? "true" : "false";
+    }
+    const view = this.dataPlane
+      .describe(this.data)
+      .find((item) => item.type === type && item.id === String(id));
+    return { status: 200, body: view };
+  }
+
+  /**
+   * `POST /_emulator/targets` `{type, id?, name?, aclEnabled?}`: the new
+   * target, credentials included (`aclEnabled: false` makes a Redis database
+   * without ACL, like the free tier).
+   */
   private addTarget(input: Record<string, unknown>): Answer {
-    const { type, id, name } = input;
+    const { type, id, name, aclEnabled } = input;
     if (!isTargetKind(type)) return { status: 400, body: "bad type" };
     if (id !== undefined && (typeof id !== "string" || id === "")) {
       return { status: 400, body: "bad id" };
+    }
+    if (aclEnabled !== undefined && (typeof aclEnabled !== "boolean" || type !== "redis")) {
+      return { status: 400, body: "bad aclEnabled" };
     }
     if (typeof id === "string" && this.data[type].has(id)) {
       return { status: 409, body: { error: `${type} ${id} already exists` } };
@@ -365,11 +495,13 @@ export class UpstashEmulator {
       if ("database_name" in created) created.database_name = name;
       else if ("name" in created) created.name = name;
     }
+    if (aclEnabled === false && "db_acl_enabled" in created) created.db_acl_enabled = "false";
     return { status: 200, body: created };
   }
 }
 
 const TARGET_KINDS: readonly TargetKind[] = ["redis", "vector", "search", "qstash"];
+const REJECTS: readonly string[] = ["unauthorized", "unavailable", "drop"];
 const isTargetKind = (value: unknown): value is TargetKind =>
   TARGET_KINDS.includes(value as TargetKind);
 

@@ -47,6 +47,12 @@ export interface RedisDatabase extends ReturnType<typeof redisPlan> {
   consistent: boolean;
   rest_token: string;
   read_only_rest_token: string;
+  /**
+   * Whether the database has ACL (all paid plans; not the free tier), a string
+   * as the Developer API sends it. "false" makes every ACL command of its data
+   * plane fail; set it with `POST /_emulator/data-plane` or directly.
+   */
+  db_acl_enabled: "true" | "false";
 }
 
 /** The credential fields `GET /v2/redis/database/{id}?credentials=hide` leaves out. */
@@ -200,6 +206,7 @@ export function addRedis(data: EmulatorData, id: string = randomUUID()): RedisDa
     endpoint: `eu2-emulated-${id.slice(0, 8)}.upstash.io`,
     tls: true,
     consistent: false,
+    db_acl_enabled: "true",
     ...redisPlan(data.account.email, "eu-central-1"),
     ...newRedisCredentials(),
   };
