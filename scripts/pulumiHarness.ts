@@ -62,6 +62,7 @@ export async function localStack(
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
     UPSTASH_API_URL: options.emulator.url,
+    UPSTASH_DATA_PLANE_URL: `${options.emulator.url}/data-plane`,
     UPSTASH_API_RETRY_BASE_MS: "50",
   };
   process.env.PATH = envVars.PATH;

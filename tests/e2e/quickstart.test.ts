@@ -130,7 +130,11 @@ describe("the quickstart with the plain Pulumi CLI and the package from npm pack
           rootDir: cellRoot,
           cliDir,
           pathFirst: node ? [node.binDir] : [],
-          env: { UPSTASH_API_URL: emulator.url, UPSTASH_API_RETRY_BASE_MS: "50" },
+          env: {
+            UPSTASH_API_URL: emulator.url,
+            UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane`,
+            UPSTASH_API_RETRY_BASE_MS: "50",
+          },
         });
         projectDir = copyProject(
           path.join(REPO_ROOT, "examples", "quickstart"),
