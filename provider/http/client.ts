@@ -10,6 +10,7 @@ import {
   type FailedCall,
   PortableError,
   redact,
+  redactTokenLike,
   UpstashApiError,
   UpstashResponseError,
   UpstashUnavailableError,
@@ -37,10 +38,13 @@ export interface RetryPolicy {
   /**
    * Wall-clock budget per call: every attempt, backoff wait and Retry-After
    * wait fits inside it. It starts when the process-wide request gate first
-   * admits the call, and time spent waiting at the gate (for a free slot, or
-   * held back by a 429 or the learned rate) is added to it rather than taken
-   * from it. Each attempt's timeout is the lesser of `timeoutMs` and what is
-   * left; a wait that would end past it is not started.
+   * admits the call. Time spent waiting at the gate because of other calls
+   * is added to it rather than taken from it: a free slot, always; a pause
+   * (another call's 429) or the learned rate, only until the call has been
+   * answered 429 itself. From then on those holds count against the budget,
+   * and a retry the gate would hold past it is not sent (the call fails with
+   * its last 429). Each attempt's timeout is the lesser of `timeoutMs` and
+   * what is left; a wait that would end past it is not started.
    * Environment: `UPSTASH_API_MAX_TOTAL_MS`.
    * @default 60000
    */
@@ -109,6 +113,14 @@ export interface ApiCall<T> {
    * @default true for GET, false for POST
    */
   idempotent?: boolean;
+  /**
+   * Values to keep out of errors, besides the management credentials: the
+   * target's own credentials (a password, a token) when the caller knows them.
+   * They are replaced by `[redacted]` in anything taken from a response.
+   * Runs of 20 or more token-like characters in an error body are redacted
+   * whether named here or not.
+   */
+  secrets?: readonly string[];
   /** Validates the decoded body; throw a `ResponseShapeError` to reject it. */
   parse(body: unknown): T;
 }
@@ -189,11 +201,25 @@ export class UpstashClient {
     const idempotent = spec.idempotent ?? spec.method === "GET";
     const { email, apiKey } = this.options.credentials;
     // An error body or proxy page may echo the key, the email or the Basic header itself.
-    const secrets = [apiKey, email, Buffer.from(`${email}:${apiKey}`).toString("base64")];
+    const secrets = [
+      apiKey,
+      email,
+      Buffer.from(`${email}:${apiKey}`).toString("base64"),
+      ...(spec.secrets ?? []),
+    ];
     const gate = sharedRequestGate(this.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
 
-    /** Set when the gate first admits the call; pushed back by every later wait at the gate. */
+    /**
+     * Set when the gate first admits the call; pushed back by later waits at
+     * the gate that other calls caused (see `RetryPolicy.maxTotalMs`).
+     */
     let deadline: number | undefined;
+    /** Whether an attempt of this call was answered 429: its own holds at the gate count from then on. */
+    let throttledSelf = false;
+    /** The failure of the latest attempt, for the error when the gate would hold a retry too long. */
+    let lastError: unknown;
+    /** Thrown (and recognised by identity) when the gate would hold a retry past the deadline. */
+    const heldPastDeadline = new Error("held at the request gate past the call's deadline");
     let attempts = 0;
     /** Whether some attempt may have been carried out without a success answer. */
     let outcomeUnknown = false;
@@ -219,10 +245,19 @@ export class UpstashClient {
     let startedAt = 0;
     http.interceptors.request.use(async (config) => {
       const queuedAt = Date.now();
-      releaseSlot = await gate.acquire();
+      const minAttemptMs = Math.min(MIN_ATTEMPT_MS, timeoutMs);
+      const admission = await gate.acquire(
+        throttledSelf && deadline !== undefined
+          ? Math.max(0, deadline - queuedAt - minAttemptMs)
+          : undefined,
+      );
+      if (!admission) throw heldPastDeadline;
+      releaseSlot = admission.release;
       startedAt = Date.now();
-      deadline =
-        deadline === undefined ? startedAt + policy.maxTotalMs : deadline + (startedAt - queuedAt);
+      if (deadline === undefined) deadline = startedAt + policy.maxTotalMs;
+      // Only waits that other calls caused push the deadline back: once this call has been
+      // throttled, a pause or pacing may be its own doing.
+      else deadline += throttledSelf ? admission.slotWaitMs : startedAt - queuedAt;
       attempts++;
       const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - startedAt));
       // axios' timeout stops counting once bytes flow; the signal bounds the whole attempt.
@@ -239,12 +274,15 @@ export class UpstashClient {
         return response;
       },
       (error: unknown) => {
+        if (error === heldPastDeadline) return Promise.reject(error);
         freeSlot();
+        lastError = error;
         if (axios.isAxiosError(error)) {
           // The attempt's own deadline fired: a timeout like axios' own.
           if (error.code === "ERR_CANCELED" && attemptSignal?.aborted) error.code = "ECONNABORTED";
           const response = error.response;
           if (response?.status === 429) {
+            throttledSelf = true;
             const limitSeen = gate.observe("throttled", startedAt);
             const advertised = retryAfterMs(response.headers["retry-after"]);
             // Every request waits as Upstash told (but not beyond one call's whole budget), or
@@ -301,7 +339,8 @@ export class UpstashClient {
       contentType = String(response.headers["content-type"] ?? "");
     } catch (error) {
       freeSlot();
-      throw toUpstashError(error, spec, secrets, { attempts, outcomeUnknown, ...tooLong });
+      const failure = error === heldPastDeadline && lastError !== undefined ? lastError : error;
+      throw toUpstashError(failure, spec, secrets, { attempts, outcomeUnknown, ...tooLong });
     }
 
     let body: unknown;
@@ -343,7 +382,11 @@ function decodeBody(text: string, contentType: string): unknown {
   }
 }
 
-/** Upstash's own words from an error body: JSON `error`/`message`, or plain text. */
+/**
+ * Upstash's own words from an error body: JSON `error`/`message`, or plain text,
+ * with `secrets` and anything that looks like a credential redacted (before it
+ * is cut to 200 characters, so no secret's beginning is left behind).
+ */
 function upstashMessage(data: unknown, secrets: readonly string[]): string | undefined {
   if (typeof data !== "string" || data.trim() === "") return undefined;
   let message = data.trim();
@@ -358,9 +401,8 @@ function upstashMessage(data: unknown, secrets: readonly string[]): string | und
   } catch {
     // Plain-text body: use it as it is.
   }
-  const oneLine = message.replace(/\s+/g, " ");
-  const short = oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
-  return redact(short, secrets);
+  const oneLine = redactTokenLike(redact(message, secrets).replace(/\s+/g, " "));
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 
 /** Rebuilds an axios failure as a typed error holding no request or header. */

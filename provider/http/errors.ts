@@ -258,3 +258,13 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   }
   return out;
 }
+
+/**
+ * Replaces every run of 20 or more characters from `[A-Za-z0-9+/=_]` in
+ * `text`: passwords, tokens and keys look like that, words and sentences do
+ * not, and UUIDs are kept because `-` is not in the set. Defence in depth for
+ * error bodies, which may echo credentials the client was not told about.
+ */
+export function redactTokenLike(text: string): string {
+  return text.replace(/[A-Za-z0-9+/=_]{20,}/g, "[redacted]");
+}

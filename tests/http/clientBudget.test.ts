@@ -149,6 +149,46 @@ describe("client: the time budget of a call", () => {
     assert.strictEqual(emulator.rotations().length, 1);
   });
 
+  describe("a call alone in the process, answered 429 from then on, ends within its budget", () => {
+    const cases: [string, () => string | undefined][] = [
+      ["without Retry-After", () => undefined],
+      // About a second from now: the format rounds it down to the second.
+      ["with an HTTP-date Retry-After", () => new Date(Date.now() + 1000).toUTCString()],
+      ["with a delta-seconds Retry-After", () => "1"],
+    ];
+    for (const [name, retryAfter] of cases) {
+      for (const maxConcurrency of [4, 1]) {
+        it(`${name}, ${maxConcurrency} in flight`, async () => {
+          // One read answered OK first: its own 429s must not make the call wait on that.
+          emulator.faults = [{ kind: "status", status: 429, retryAfter: retryAfter(), after: 1 }];
+          const options = { maxConcurrency, retry: { maxTotalMs: 1500, baseDelayMs: 250 } };
+          await client(options).call(readRedis);
+          const { ms, error } = await timed(client(options).call(readRedis));
+          assert.strictEqual(error?.code, "rate_limited");
+          assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
+        });
+      }
+    }
+  });
+
+  it("a throttled call that another call's pause would hold past its deadline fails with its 429, not later", async () => {
+    emulator.faults = [
+      { kind: "status", status: 429, times: 1, method: "GET" },
+      { kind: "status", status: 429, retryAfter: "2", times: 1, method: "POST" },
+    ];
+    const throttled = timed(
+      client({ retry: { maxTotalMs: 1500, baseDelayMs: 250 } }).call(readRedis),
+    );
+    while (!emulator.log.some((entry) => entry.status === 429)) await sleep(5);
+    // Now the read waits its backoff; another call's 429 holds the gate for 2 s.
+    const other = client().call(resetRedis);
+    const { ms, error } = await throttled;
+    await other;
+    assert.strictEqual(error?.code, "rate_limited");
+    assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
+    assert.strictEqual(emulator.log.filter((entry) => entry.method === "GET").length, 1);
+  });
+
   it("time spent waiting for a slot at the gate does not count against the budget", async () => {
     emulator.faults = [
       { kind: "latency", ms: 1200, times: 1 },
