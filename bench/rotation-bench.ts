@@ -3,7 +3,7 @@
  * Not a test: it asserts nothing and only reports figures (README → Performance).
  *
  *   npm run bench                  all sections
- *   npm run bench -- --skip-pulumi without the `pulumi up` section (no CLI needed)
+ *   npm run bench -- --skip-pulumi without the `pulumi up` sections (no CLI needed)
  */
 import { execFileSync } from "child_process";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "fs";
@@ -22,6 +22,7 @@ import { installPackedPackage } from "../scripts/installedPackage";
 import { serializeProvider } from "../scripts/serializedProvider";
 import { printTable } from "../scripts/textTable";
 import { createThroughProvider } from "../tests/helpers/emulator";
+import { engineCost } from "./engineCost";
 
 const LATENCY_MS = 50;
 const RATE_PER_SECOND = 10;
@@ -40,6 +41,11 @@ const fmt = (ms: number): string =>
  */
 function minimumMs(requests: number): number {
   return (Math.ceil(requests / RATE_PER_SECOND) - 1) * 1000 + LATENCY_MS;
+}
+
+/** The Developer API requests the emulator logged (not the data-plane ones). */
+function apiRequests(emulator: UpstashEmulator): UpstashEmulator["log"] {
+  return emulator.log.filter((entry) => entry.plane !== "data");
 }
 
 async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
@@ -66,16 +72,18 @@ async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
       const wall = performance.now() - started;
 
       const failures = outcomes.filter((o) => o.status === "rejected").length;
-      const throttled = emulator.log.filter((e) => e.status === 429).length;
+      // The limit applies to the Developer API, not to the data plane a rotation verifies on.
+      const api = apiRequests(emulator);
+      const throttled = api.filter((e) => e.status === 429).length;
       // What the emulator actually served, from its log: not an assumed count per
       // rotation, since a create may make more requests than its reset.
-      const served = emulator.log.filter((e) => e.status !== 429).length;
+      const served = api.filter((e) => e.status !== 429).length;
       const minimum = minimumMs(served);
       rows.push([
         kind,
         String(n),
         fmt(wall),
-        String(emulator.log.length),
+        String(api.length),
         String(throttled),
         String(emulator.rotations().length),
         String(failures),
@@ -85,80 +93,130 @@ async function concurrentRotations(emulator: UpstashEmulator): Promise<void> {
     }
   }
   printTable(
-    ["target", "N", "wall time", "requests", "429s", "resets", "failures", "minimum", "ratio"],
+    ["target", "N", "wall time", "API requests", "429s", "resets", "failures", "minimum", "ratio"],
     rows,
   );
 }
 
-/** Runs 100 concurrent creates against a fresh emulator set up by `faults`; returns the wall time. */
-async function hundredRotations(
+interface Run {
+  wall: number;
+  requests: number;
+  throttled: number;
+  failures: number;
+}
+
+/**
+ * Runs `n` creates against a fresh emulator set up by `faults`, all at once or
+ * one after another; returns the wall time and what the emulator saw.
+ */
+async function rotations(
   emulator: UpstashEmulator,
   kind: "redis" | "vector",
+  n: number,
   faults: Fault[],
-): Promise<{ wall: number; requests: number; throttled: number; failures: number }> {
+  sequential = false,
+): Promise<Run> {
   emulator.reset(DEFAULT_ACCOUNT);
-  const targets: RotationTarget[] = Array.from({ length: 100 }, () =>
+  const targets: RotationTarget[] = Array.from({ length: n }, () =>
     kind === "redis"
       ? { type: "redis", databaseId: addRedis(emulator.data).database_id }
       : { type: "vector", indexId: addIndex(emulator.data, "vector").id },
   );
   emulator.faults = faults;
   forgetSharedRequestGate();
+  const create = (target: RotationTarget) => createThroughProvider({ target, trigger: "bench" });
   const started = performance.now();
-  const outcomes = await Promise.allSettled(
-    targets.map((t) => createThroughProvider({ target: t, trigger: "bench" })),
-  );
+  let outcomes: PromiseSettledResult<unknown>[];
+  if (sequential) {
+    outcomes = [];
+    for (const target of targets) outcomes.push((await Promise.allSettled([create(target)]))[0]);
+  } else {
+    outcomes = await Promise.allSettled(targets.map(create));
+  }
   const wall = performance.now() - started;
+  const api = apiRequests(emulator);
   return {
     wall,
-    requests: emulator.log.length,
-    throttled: emulator.log.filter((e) => e.status === 429).length,
+    requests: api.length,
+    throttled: api.filter((e) => e.status === 429).length,
     failures: outcomes.filter((o) => o.status === "rejected").length,
   };
 }
 
+/** Runs `measure` `times` times and returns the run with the median wall time. */
+async function medianRun(times: number, measure: () => Promise<Run>): Promise<Run> {
+  const runs: Run[] = [];
+  for (let i = 0; i < times; i++) runs.push(await measure());
+  runs.sort((a, b) => a.wall - b.wall);
+  return runs[Math.floor(runs.length / 2)];
+}
+
 /**
  * A single 429 that is not a rate limit (a hiccup, or another client of the
- * account) must not pace the rest of the run: 100 rotations after one stray
- * 429, against the same 100 with none. Runs alternate, median of three.
+ * account) must not pace the rest of the run, wherever it falls: 100
+ * rotations with one stray 429 as the 2nd, 6th or 21st request, against the
+ * same 100 with none; then 40 rotations one after another with a single slot
+ * (`UPSTASH_API_MAX_CONCURRENCY=1`), the 6th request answered 429. Median of three.
  */
 async function strayThrottle(emulator: UpstashEmulator): Promise<void> {
   console.log(
-    `== 100 concurrent rotations after a single stray 429 (emulator: ${LATENCY_MS} ms latency, no rate limit)\n`,
+    `== Rotations after a single stray 429 (emulator: ${LATENCY_MS} ms latency, no rate limit)\n`,
   );
   const runs = 3;
+  const latency: Fault = { kind: "latency", ms: LATENCY_MS };
+  /** The API request after the first `after` is answered 429, once; every other one passes. */
+  const stray = (after: number): Fault[] => [
+    latency,
+    { kind: "status", status: 429, times: 1, after, path: "^/v2/" },
+  ];
   const rows: string[][] = [];
+  const row = (kind: string, how: string, after: number, clean: Run, strayed: Run): string[] => [
+    kind,
+    how,
+    String(after),
+    fmt(clean.wall),
+    fmt(strayed.wall),
+    `${clean.requests} / ${strayed.requests}`,
+    String(strayed.throttled),
+    String(clean.failures + strayed.failures),
+    (strayed.wall / clean.wall).toFixed(2),
+  ];
   for (const kind of ["redis", "vector"] as const) {
-    const clean: number[] = [];
-    const stray: number[] = [];
-    let strayRun = { wall: 0, requests: 0, throttled: 0, failures: 0 };
-    let cleanRun = { wall: 0, requests: 0, throttled: 0, failures: 0 };
-    for (let i = 0; i < runs; i++) {
-      cleanRun = await hundredRotations(emulator, kind, [{ kind: "latency", ms: LATENCY_MS }]);
-      clean.push(cleanRun.wall);
-      strayRun = await hundredRotations(emulator, kind, [
-        { kind: "latency", ms: LATENCY_MS },
-        // The second request to arrive is answered 429, once; every other one passes.
-        { kind: "status", status: 429, times: 1, after: 1 },
-      ]);
-      stray.push(strayRun.wall);
+    const clean = await medianRun(runs, () => rotations(emulator, kind, 100, [latency]));
+    for (const after of [1, 5, 20]) {
+      const strayed = await medianRun(runs, () => rotations(emulator, kind, 100, stray(after)));
+      rows.push(row(kind, "100 at once", after, clean, strayed));
     }
-    rows.push([
-      kind,
-      fmt(median(clean)),
-      fmt(median(stray)),
-      `${cleanRun.requests} / ${strayRun.requests}`,
-      String(strayRun.throttled),
-      String(cleanRun.failures + strayRun.failures),
-      (median(stray) / median(clean)).toFixed(2),
-    ]);
+  }
+  const previous = process.env.UPSTASH_API_MAX_CONCURRENCY;
+  process.env.UPSTASH_API_MAX_CONCURRENCY = "1";
+  try {
+    for (const kind of ["redis", "vector"] as const) {
+      // Faults are used up as they apply: a fresh set for every run.
+      const sequential = (faults: () => Fault[]) => () =>
+        rotations(emulator, kind, 40, faults(), true);
+      const clean = await medianRun(
+        runs,
+        sequential(() => [latency]),
+      );
+      const strayed = await medianRun(
+        runs,
+        sequential(() => stray(5)),
+      );
+      rows.push(row(kind, "40 one by one, 1 slot", 5, clean, strayed));
+    }
+  } finally {
+    if (previous === undefined) delete process.env.UPSTASH_API_MAX_CONCURRENCY;
+    else process.env.UPSTASH_API_MAX_CONCURRENCY = previous;
   }
   printTable(
     [
       "target",
+      "rotations",
+      "429 after",
       "no 429 (median of 3)",
       "one stray 429 (median of 3)",
-      "requests",
+      "API requests",
       "429s",
       "failures",
       "ratio",
@@ -370,6 +428,8 @@ async function main(): Promise<void> {
   );
   const emulator = await startEmulator();
   process.env.UPSTASH_API_URL = emulator.url;
+  // A local API needs a local data plane too (the emulator serves one).
+  process.env.UPSTASH_DATA_PLANE_URL = `${emulator.url}/data-plane`;
   process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
   process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
   try {
@@ -378,7 +438,10 @@ async function main(): Promise<void> {
     await overhead(emulator);
     const all = variants();
     await serializedSize(all);
-    if (!skipPulumi) await pulumiUp(emulator, all);
+    if (!skipPulumi) {
+      await pulumiUp(emulator, all);
+      await engineCost(emulator, 50);
+    }
   } finally {
     await emulator.close();
   }
