@@ -8,7 +8,10 @@ import type { TriggerValue } from "./trigger";
 export interface CredentialRotationArgs {
   /**
    * What to rotate: `{ type: "redis", databaseId }`, `{ type: "vector", indexId }`,
-   * `{ type: "search", indexId }` or `{ type: "qstash", qstashUserId? }`.
+   * `{ type: "search", indexId }` or `{ type: "qstash", qstashUserId? }` (resets:
+   * the old credentials die at once); `{ type: "redis", databaseId, user, rules? }`
+   * (an ACL user's passwords, rotated with overlap) or
+   * `{ type: "qstash-signing-keys", qstashUserId? }` (adopted on create, rolled once per trigger change).
    * Pointing it at another database, index or user replaces the resource (the
    * new target is rotated on create). Whitespace around an id, or naming the
    * QStash user that `{ type: "qstash" }` resolved to, is an update that resets nothing.
@@ -27,9 +30,36 @@ export interface CredentialRotationArgs {
    * out stop working: it reads the live ones and resets them once more only if
    * they are still those (when a replacement of this resource already rotated
    * the same target, its new credentials are left alone). A delete that cannot
-   * establish this fails instead of reporting success.
+   * establish this fails instead of reporting success. ACL user: deletes the
+   * user (`ACL DELUSER`), or, when it holds passwords this resource never
+   * issued (a replacement's), removes only this resource's. Signing keys:
+   * only `"keep"` (nothing to revoke).
    */
   onDelete?: pulumi.Input<OnDelete>;
+  /**
+   * Prove every new credential against the target's data plane with the
+   * credential itself before handing it out (default `true`): Redis `PING`,
+   * Vector/Search `GET /info`, QStash `GET /v2/keys`. An ACL password that
+   * fails is removed again (nothing changes); a reset that fails is a partial
+   * failure that hands nothing out. `false` skips the proof (e.g. a runner
+   * without egress to the data plane); ACL users and signing keys still need it.
+   */
+  verify?: pulumi.Input<boolean>;
+  /**
+   * Incident response: when this value changes (any JSON, compared like
+   * `trigger`; unset is `null`), every credential of the target dies in this
+   * one `pulumi up`. ACL user: one `ACL SETUSER <user> resetpass >NEW` removes
+   * every password of the user, whoever issued it, and adds a fresh one. Reset
+   * targets: one more reset. Not available for `qstash-signing-keys`.
+   */
+  revokeAllOn?: pulumi.Input<TriggerValue>;
+  /**
+   * `qstash-signing-keys` only: a roll sooner than this after the previous roll
+   * by this resource fails, since two rolls before receivers have the new keys
+   * break every receiver. rotationWindow's units (`min`, `h`, `d`, `w`, `mo`);
+   * default `"24h"`; `"0min"` turns the guard off (for one forced roll).
+   */
+  minRollInterval?: pulumi.Input<string>;
   /**
    * The Upstash account email for the Developer API. Takes precedence over
    * stack config `upstash:email` and env `UPSTASH_EMAIL`; set it together with `apiKey`.
@@ -46,8 +76,11 @@ export interface CredentialRotationArgs {
  * Rotates the credentials of an Upstash Redis database, Vector index, Search
  * index or QStash user, and exposes the new ones as secret outputs.
  *
- * The old credentials stop working the moment the reset happens: there is no
- * grace period, so every consumer must pick up the new outputs.
+ * A reset (database, index or QStash token) kills the old credentials the
+ * moment it happens, so every consumer must pick up the new outputs. A Redis
+ * ACL user (`target.user`) rotates with overlap: the previous password stays
+ * valid until the next rotation. Every new credential is proven against the
+ * data plane before it is handed out (`verify`).
  *
  * @example
  * ```ts
@@ -79,17 +112,23 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
   declare public readonly password: pulumi.Output<string | undefined>;
   /** Redis only: the TLS port. */
   declare public readonly port: pulumi.Output<number | undefined>;
-  /** Redis only: `rediss://default:PASSWORD@HOST:PORT`. Secret. */
+  /** Redis only: `rediss://default:PASSWORD@HOST:PORT` (ACL mode: `rediss://USER:TOKEN@HOST:PORT`). Secret. */
   declare public readonly redisUrl: pulumi.Output<string | undefined>;
+  /** Redis ACL mode: the ACL user the credentials belong to. */
+  declare public readonly user: pulumi.Output<string | undefined>;
+  /** QStash signing keys: the key QStash signs with now. Secret. */
+  declare public readonly currentSigningKey: pulumi.Output<string | undefined>;
+  /** QStash signing keys: the key QStash signs with after the next roll. Secret. */
+  declare public readonly nextSigningKey: pulumi.Output<string | undefined>;
   /**
    * The environment variables Upstash's SDKs read (`UPSTASH_REDIS_REST_URL`/`_TOKEN`,
    * `UPSTASH_VECTOR_REST_URL`/`_TOKEN`, `UPSTASH_SEARCH_REST_URL`/`_TOKEN`,
-   * `QSTASH_URL`/`QSTASH_TOKEN`). Secret.
+   * `QSTASH_URL`/`QSTASH_TOKEN`; signing keys: `QSTASH_CURRENT_SIGNING_KEY`/`QSTASH_NEXT_SIGNING_KEY`). Secret.
    */
   declare public readonly env: pulumi.Output<Record<string, string>>;
   /** QStash only: `"v2"` or `"legacy"` (the account-level API). */
   declare public readonly qstashApi: pulumi.Output<QStashApiVersion | undefined>;
-  /** When this resource last rotated the credentials (ISO 8601). */
+  /** When this resource last rotated the credentials (ISO 8601); signing keys: last roll, `""` before the first. */
   declare public readonly rotatedAt: pulumi.Output<string>;
   /** How many rotations this resource has made. */
   declare public readonly rotationCount: pulumi.Output<number>;
@@ -117,6 +156,9 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
         onDelete: args.onDelete ?? "keep",
         email: args.email === undefined ? undefined : pulumi.secret(args.email),
         apiKey: args.apiKey === undefined ? undefined : pulumi.secret(args.apiKey),
+        verify: args.verify,
+        revokeAllOn: args.revokeAllOn,
+        minRollInterval: args.minRollInterval,
         resourceId: undefined,
         token: undefined,
         readOnlyToken: undefined,
@@ -125,6 +167,9 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
         password: undefined,
         port: undefined,
         redisUrl: undefined,
+        user: undefined,
+        currentSigningKey: undefined,
+        nextSigningKey: undefined,
         env: undefined,
         qstashApi: undefined,
         rotatedAt: undefined,

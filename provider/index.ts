@@ -5,13 +5,19 @@ export {
   type RotationState,
 } from "./rotationProvider";
 export type { OnDelete, RotationInputs, InputFailure } from "./inputs";
+export { DEFAULT_ACL_RULES } from "./inputs";
+export { DataPlaneError, type DataPlaneErrorCode } from "./dataPlane/client";
+export { AclUnavailableError } from "./modes/redisAcl";
+export type { AclPasswords } from "./common";
 export { rotationWindow, type RotationWindowOptions } from "./rotationWindow";
 export { canonicalJson, triggerFingerprint, type TriggerValue } from "./trigger";
 export type {
   IssuedCredentials,
   QStashApiVersion,
+  QStashSigningKeysTarget,
   QStashTarget,
   RedisTarget,
+  ResetTarget,
   RotationTarget,
   SearchTarget,
   TargetType,
@@ -19,6 +25,7 @@ export type {
 } from "./targets";
 export {
   AbsenceUnprovenError,
+  CredentialRejectedError,
   isRotatedButUnread,
   isUnrecordedRotation,
   ResetNotObservedError,

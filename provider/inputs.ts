@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { credentialTiers, selectCredentials } from "./credentials";
 import type { RotationTarget } from "./targets";
+import { isPeriod } from "./rotationWindow";
 import { UNKNOWN_VALUE, type TriggerValue } from "./trigger";
 
 /** What to do with the credentials when the resource is deleted. */
@@ -13,7 +14,41 @@ export interface RotationInputs {
   onDelete: OnDelete;
   email?: string;
   apiKey?: string;
+  /** Prove every new credential against the data plane before handing it out (default true). */
+  verify?: boolean;
+  /** Changing it revokes every credential of the target at once (incident response). */
+  revokeAllOn?: TriggerValue;
+  /** qstash-signing-keys only: the least time between two rolls (default "24h"). */
+  minRollInterval?: string;
 }
+
+/** The rules an ACL user gets when `target.rules` is left out. */
+export const DEFAULT_ACL_RULES = ["~*", "&*", "+@all", "-@dangerous"];
+
+/** An ACL user name this provider may manage: no whitespace, not Upstash's built-in users. */
+export function isAclUserName(value: string): boolean {
+  return (
+    /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$/.test(value) && !["default", "default_ro"].includes(value)
+  );
+}
+
+/**
+ * An ACL rule this provider applies for the user. Passwords, `on`/`off`,
+ * `reset` and `nopass` are the provider's business; Upstash rejects
+ * subcommand rules (`+client|list`).
+ */
+export function isAclRule(value: string): boolean {
+  return /^([~&]\S+|[+-]@?[a-z][a-z0-9_-]*|allkeys|allchannels|allcommands|nocommands|resetkeys|resetchannels)$/i.test(
+    value,
+  );
+}
+
+const USER_REASON =
+  'must be 1 to 64 letters, digits or . _ @ : - (starting with a letter or digit), and not "default" or "default_ro" (Upstash\'s own users)';
+const RULE_REASON =
+  "is not a rule this provider applies: use ~keypattern, &channelpattern, +command, -command, +@category, -@category, allkeys, allchannels, allcommands, nocommands, resetkeys or resetchannels (passwords, on/off and reset are managed by the provider; Upstash refuses subcommand rules)";
+const PERIOD_REASON =
+  'must be a whole number of min, h, d, w or mo, e.g. "24h" ("0min" turns the guard off; a bare "m" is ambiguous)';
 
 /** One per-property failure, shown by `pulumi preview` next to the property. */
 export interface InputFailure {
@@ -22,10 +57,11 @@ export interface InputFailure {
 }
 
 const TARGET_FIELDS: Record<string, string[]> = {
-  redis: ["type", "databaseId"],
+  redis: ["type", "databaseId", "user", "rules"],
   vector: ["type", "indexId"],
   search: ["type", "indexId"],
   qstash: ["type", "qstashUserId"],
+  "qstash-signing-keys": ["type", "qstashUserId"],
 };
 
 // Built per call: zod schemas hold bound functions, which the closure serializer rejects.
@@ -34,15 +70,22 @@ function inputSchema(userInputs: Record<string, unknown>, targetKnown: boolean) 
   const orUnknown = <T extends z.ZodType>(path: string[], schema: T) =>
     valueAt(userInputs, path) === UNKNOWN_VALUE ? z.literal(UNKNOWN_VALUE) : schema;
   const id = z.string().trim().min(1);
+  const rule = z.string().refine((v) => v === UNKNOWN_VALUE || isAclRule(v), RULE_REASON);
   const target = z.discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("redis"),
       databaseId: orUnknown(["target", "databaseId"], id),
+      user: orUnknown(["target", "user"], z.string().refine(isAclUserName, USER_REASON)).optional(),
+      rules: orUnknown(["target", "rules"], z.array(rule).min(1)).optional(),
     }),
     z.strictObject({ type: z.literal("vector"), indexId: orUnknown(["target", "indexId"], id) }),
     z.strictObject({ type: z.literal("search"), indexId: orUnknown(["target", "indexId"], id) }),
     z.strictObject({
       type: z.literal("qstash"),
+      qstashUserId: orUnknown(["target", "qstashUserId"], id).optional(),
+    }),
+    z.strictObject({
+      type: z.literal("qstash-signing-keys"),
       qstashUserId: orUnknown(["target", "qstashUserId"], id).optional(),
     }),
   ]);
@@ -52,6 +95,12 @@ function inputSchema(userInputs: Record<string, unknown>, targetKnown: boolean) 
     onDelete: orUnknown(["onDelete"], z.enum(["keep", "rotate"])).optional(),
     email: orUnknown(["email"], z.string().trim().min(1)).optional(),
     apiKey: orUnknown(["apiKey"], z.string().trim().min(1)).optional(),
+    verify: orUnknown(["verify"], z.boolean()).optional(),
+    revokeAllOn: z.unknown().optional(),
+    minRollInterval: orUnknown(
+      ["minRollInterval"],
+      z.string().refine(isPeriod, PERIOD_REASON),
+    ).optional(),
   });
 }
 
@@ -64,11 +113,13 @@ function reasonFor(issue: z.core.$ZodIssue, input: unknown, targetType: unknown)
     case "invalid_type":
       return input === undefined ? "is required" : `must be a ${issue.expected}`;
     case "invalid_union":
-      return 'must have a `type` of "redis", "vector", "search" or "qstash"';
+      return 'must have a `type` of "redis", "vector", "search" or "qstash" (or "qstash-signing-keys")';
     case "invalid_value":
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}`;
     case "too_small":
       return "must not be empty";
+    case "custom":
+      return issue.message;
     case "unrecognized_keys": {
       const allowed = typeof targetType === "string" ? TARGET_FIELDS[targetType] : undefined;
       return allowed
@@ -129,6 +180,8 @@ export function checkInputs(news: Record<string, unknown>): {
     }
   }
 
+  failures.push(...combinationFailures(userInputs));
+
   const selected = selectCredentials(
     credentialTiers({
       email: stringOrUndefined(news.email),
@@ -149,6 +202,46 @@ export function checkInputs(news: Record<string, unknown>): {
   inputs.onDelete = inputs.onDelete ?? "keep";
   inputs.trigger = news.trigger ?? null;
   return { inputs, failures };
+}
+
+/** Inputs that are valid alone but not together; unknown values pass. */
+function combinationFailures(inputs: Record<string, unknown>): InputFailure[] {
+  const failures: InputFailure[] = [];
+  const target = (inputs.target ?? {}) as Record<string, unknown>;
+  const set = (value: unknown): boolean => value !== undefined && value !== null;
+  if (target.type === "redis" && set(target.rules) && target.user === undefined) {
+    failures.push({
+      property: "target.rules",
+      reason:
+        "applies to an ACL user only: set target.user too (without it the database's own credentials are rotated)",
+    });
+  }
+  if (target.type === "qstash-signing-keys") {
+    if (inputs.onDelete === "rotate") {
+      failures.push({
+        property: "onDelete",
+        reason:
+          'must be "keep" for qstash-signing-keys: deleting the resource has nothing to revoke (a roll replaces only the current key and keeps the next one valid); rotate the QStash token with a "qstash" target instead',
+      });
+    }
+    if (set(inputs.revokeAllOn)) {
+      failures.push({
+        property: "revokeAllOn",
+        reason:
+          "does not apply to qstash-signing-keys: both keys are replaced only by two rolls with a receiver rollout in between (see minRollInterval)",
+      });
+    }
+  } else if (
+    typeof target.type === "string" &&
+    target.type !== UNKNOWN_VALUE &&
+    set(inputs.minRollInterval)
+  ) {
+    failures.push({
+      property: "minRollInterval",
+      reason: "applies to qstash-signing-keys targets only",
+    });
+  }
+  return failures;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

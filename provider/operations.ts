@@ -6,14 +6,30 @@
  * compatibility promise to every state written by an earlier version
  * (tests/provider/upgrade.test.ts runs 0.1.0's stored text against them).
  */
-import { createHash } from "crypto";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { apiBaseUrl } from "./apiUrl";
-import { rememberConfiguredCredentials, resolveCredentials } from "./credentials";
-import { UpstashClient } from "./http/client";
-import { messageOf, PortableError } from "./http/errors";
-import { checkInputs, type RotationInputs } from "./inputs";
 import {
+  clientFor,
+  compact,
+  partialFailure as partialFailureOf,
+  sameJson,
+  settingsOf,
+  sha256 as tokenDigest,
+  verifies,
+  withoutSettings,
+  type Inputs,
+  type PendingRotation,
+  type RotationState,
+} from "./common";
+import { rememberConfiguredCredentials } from "./credentials";
+import { dataPlaneBase } from "./dataPlane/client";
+import { proveCredential } from "./dataPlane/verify";
+import type { UpstashClient } from "./http/client";
+import { messageOf, PortableError } from "./http/errors";
+import { checkInputs } from "./inputs";
+import { createAcl, deleteAcl, isAclTarget, readAcl, updateAcl } from "./modes/redisAcl";
+import { createSigningKeys, readSigningKeys, updateSigningKeys } from "./modes/signingKeys";
+import {
+  CredentialRejectedError,
   describeTarget,
   isRotatedButUnread,
   isUnrecordedRotation,
@@ -21,66 +37,24 @@ import {
   readTarget,
   rotateTarget,
   type IssuedCredentials,
+  type ResetTarget,
   type RotationRecord,
   type RotationTarget,
   type UnrecordedRotationError,
 } from "./targets";
 import { canonicalJson, containsUnknown, triggerFingerprint } from "./trigger";
 
-/**
- * Set while a rotation's outcome is not recorded (a partial failure): which
- * token was live before its reset, as a SHA-256 digest (the token is random
- * and long, so the digest does not reveal it, and the thrown partial failure
- * that carries it holds no credential). Comparing it with the live token tells
- * whether that reset took effect. Stored as a secret all the same.
- */
-export interface PendingRotation {
-  previousTokenSha256: string;
-  /**
-   * Whether this resource had handed that token out (an update) or not (a
-   * create, or credentials changed outside it): delete with onDelete "rotate"
-   * revokes only what this resource handed out.
-   */
-  previousHandedOut: boolean;
-}
-
-function tokenDigest(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
+export {
+  CREDENTIAL_OUTPUTS,
+  type Inputs,
+  type PendingRotation,
+  type RotationState,
+} from "./common";
 
 /** Whether the live token is still the one a pending rotation started from. */
 function stillPrevious(pending: PendingRotation | undefined, live: IssuedCredentials): boolean {
   return pending !== undefined && tokenDigest(live.token) === pending.previousTokenSha256;
 }
-
-/** Everything the provider keeps in state: the inputs, the rotation's bookkeeping and the credentials. */
-export interface RotationState extends RotationInputs, Partial<IssuedCredentials> {
-  rotatedAt: string;
-  rotationCount: number;
-  pendingRotation?: PendingRotation;
-  /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
-  triggerHash?: string;
-  __provider?: string;
-}
-
-/** The inputs as the engine passes them: the user's, plus the serialized provider. */
-export type Inputs = RotationInputs & { __provider?: string };
-
-/**
- * Output names that hold credentials; the resource lists them in
- * `additionalSecretOutputs`. Management credentials given as inputs stay in
- * state (read and delete need them), so they are listed too.
- */
-export const CREDENTIAL_OUTPUTS = [
-  "token",
-  "readOnlyToken",
-  "password",
-  "redisUrl",
-  "env",
-  "email",
-  "apiKey",
-  "pendingRotation",
-] as const;
 
 /** State fields that describe the credentials; refresh replaces all of them together. */
 const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
@@ -96,42 +70,6 @@ const CREDENTIAL_FIELDS: (keyof IssuedCredentials)[] = [
   "qstashApi",
 ];
 
-function envNumber(name: string): number | undefined {
-  const value = Number(process.env[name]);
-  return process.env[name] && Number.isFinite(value) && value > 0 ? value : undefined;
-}
-
-/** A client for this call: credentials and tuning are read now, never captured at load time. */
-function clientFor(inputs: { email?: string; apiKey?: string }): UpstashClient {
-  return new UpstashClient({
-    baseUrl: apiBaseUrl(process.env.UPSTASH_API_URL),
-    credentials: resolveCredentials(inputs),
-    timeoutMs: envNumber("UPSTASH_API_TIMEOUT_MS"),
-    maxConcurrency: envNumber("UPSTASH_API_MAX_CONCURRENCY"),
-    retry: {
-      maxAttempts: envNumber("UPSTASH_API_MAX_ATTEMPTS"),
-      maxTotalMs: envNumber("UPSTASH_API_MAX_TOTAL_MS"),
-      baseDelayMs: envNumber("UPSTASH_API_RETRY_BASE_MS"),
-    },
-  });
-}
-
-/** Drops undefined members: the engine's Struct cannot hold them. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function settingsOf(inputs: Inputs): Inputs {
-  return compact({
-    target: inputs.target,
-    trigger: inputs.trigger ?? null,
-    onDelete: inputs.onDelete ?? "keep",
-    email: inputs.email,
-    apiKey: inputs.apiKey,
-    __provider: inputs.__provider,
-  });
-}
-
 /**
  * What an earlier state contributes to the next one: its bookkeeping and what
  * identifies the target, but neither its credentials, its settings, an open
@@ -140,12 +78,11 @@ function settingsOf(inputs: Inputs): Inputs {
 function carriedOver(previous: Partial<RotationState>): Partial<RotationState> {
   const dropped = new Set<string>([
     ...CREDENTIAL_FIELDS.filter((key) => key !== "resourceId" && key !== "qstashApi"),
-    "email",
-    "apiKey",
     "pendingRotation",
-    "triggerHash",
   ]);
-  return Object.fromEntries(Object.entries(previous).filter(([key]) => !dropped.has(key)));
+  return withoutSettings(
+    Object.fromEntries(Object.entries(previous).filter(([key]) => !dropped.has(key))),
+  );
 }
 
 function recordOf(state: Partial<RotationState>): RotationRecord {
@@ -156,7 +93,7 @@ function givenId(target: RotationTarget): string | undefined {
   const id =
     target.type === "redis"
       ? target.databaseId
-      : target.type === "qstash"
+      : target.type === "qstash" || target.type === "qstash-signing-keys"
         ? target.qstashUserId
         : target.indexId;
   return id?.trim() || undefined;
@@ -171,21 +108,22 @@ function resourceIdFor(state: Pick<RotationState, "target" | "resourceId" | "qst
 /** The target a resource id names, for `read` without state (import, `CredentialRotation.get`). */
 function targetFromId(id: string): RotationTarget {
   const [type, rest] = [id.slice(0, id.indexOf("/")), id.slice(id.indexOf("/") + 1)];
+  if (type === "redis" && rest.includes("/user/")) {
+    throw new PortableError(
+      `CredentialRotation cannot read "${id}": an ACL user's passwords cannot be read back (Redis keeps only their hashes). Declare the resource instead; its first \`pulumi up\` issues a password.`,
+    );
+  }
   if (id.includes("/") && rest.trim() !== "") {
     if (type === "redis") return { type, databaseId: rest };
     if (type === "vector" || type === "search") return { type, indexId: rest };
     if (type === "qstash") return rest === "account" ? { type } : { type, qstashUserId: rest };
+    if (type === "qstash-signing-keys") {
+      return rest === "account" ? { type } : { type, qstashUserId: rest };
+    }
   }
   throw new PortableError(
-    `CredentialRotation cannot read "${id}": ids look like redis/<databaseId>, vector/<indexId>, search/<indexId>, qstash/<qstashUserId> or qstash/account.`,
+    `CredentialRotation cannot read "${id}": ids look like redis/<databaseId>, vector/<indexId>, search/<indexId>, qstash/<qstashUserId>, qstash/account or qstash-signing-keys/<qstashUserId>.`,
   );
-}
-
-/** The engine's marker for a secret value inside a provider's answer. */
-function secretValue(value: unknown): unknown {
-  return value === undefined
-    ? undefined
-    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
 }
 
 /**
@@ -193,8 +131,7 @@ function secretValue(value: unknown): unknown {
  * credentials (a partial failure, so the engine keeps it) and with the token
  * that was live before, so refresh or the next update can tell whether the
  * reset took effect. Refresh needs management credentials given as inputs,
- * so they go along as engine secrets, in a non-enumerable property that
- * logging and inspection do not print.
+ * so they go along as engine secrets.
  */
 function partialFailure(
   error: UnrecordedRotationError,
@@ -202,20 +139,30 @@ function partialFailure(
   previousToken: string,
   previousHandedOut: boolean,
 ): Error {
-  const properties = compact({
+  return partialFailureOf(error.message, resourceIdFor(state as RotationState), {
     ...carriedOver(state),
-    email: secretValue(state.email),
-    apiKey: secretValue(state.apiKey),
-    pendingRotation: secretValue({
+    email: state.email,
+    apiKey: state.apiKey,
+    pendingRotation: {
       previousTokenSha256: tokenDigest(previousToken),
       previousHandedOut,
-    } satisfies PendingRotation),
+    } satisfies PendingRotation,
   });
-  const failure = Object.assign(new Error(error.message), {
-    id: resourceIdFor(state as RotationState),
-    reasons: [error.message],
-  });
-  return Object.defineProperty(failure, "properties", { value: properties, enumerable: false });
+}
+
+/**
+ * Proves freshly issued credentials against the target's data plane with the
+ * new token (unless `verify: false`): a reset cannot be undone, so a rejected
+ * one is a partial failure that hands nothing out.
+ */
+async function proveIssued(settings: Inputs, issued: IssuedCredentials): Promise<void> {
+  if (!verifies(settings)) return;
+  const target = settings.target as ResetTarget;
+  try {
+    await proveCredential(target.type, issued.endpoint, issued.token, describeTarget(target));
+  } catch (error) {
+    throw new CredentialRejectedError(describeTarget(target), error);
+  }
 }
 
 /**
@@ -237,7 +184,8 @@ async function rotate(
     rotationCount: (previous?.rotationCount ?? 0) + 1,
   };
   try {
-    const issued = await rotateTarget(client, settings.target, before);
+    const issued = await rotateTarget(client, settings.target as ResetTarget, before);
+    await proveIssued(settings, issued);
     return compact({ ...state, ...issued });
   } catch (error) {
     if (isUnrecordedRotation(error)) {
@@ -247,10 +195,15 @@ async function rotate(
   }
 }
 
-/** Same target, whatever the whitespace around its id. */
+/** Same target, whatever the whitespace around its id; an ACL user is part of it. */
 function targetKey(target: RotationTarget): string {
-  return `${target.type}/${givenId(target) ?? ""}`;
+  const user = target.type === "redis" && target.user !== undefined ? `/user/${target.user}` : "";
+  return `${target.type}/${givenId(target) ?? ""}${user}`;
 }
+
+/** The targets whose user may be resolved: naming the resolved one later is the same user. */
+const resolvesUser = (target: RotationTarget): boolean =>
+  target.type === "qstash" || target.type === "qstash-signing-keys";
 
 /**
  * Whether `news.target` addresses something else than the resource does. A
@@ -260,8 +213,8 @@ function targetReplaced(olds: RotationState, news: Inputs): boolean {
   if (containsUnknown(news.target)) return true;
   if (targetKey(news.target) === targetKey(olds.target)) return false;
   const namesResolvedUser =
-    news.target.type === "qstash" &&
-    olds.target.type === "qstash" &&
+    resolvesUser(news.target) &&
+    news.target.type === olds.target.type &&
     givenId(olds.target) === undefined &&
     givenId(news.target) === olds.resourceId;
   return !namesResolvedUser;
@@ -293,19 +246,33 @@ export async function checkRotation(news: Inputs): Promise<dynamic.CheckResult<I
   return { inputs: inputs as unknown as Inputs, failures };
 }
 
+/** The credentials a state hands out, by target kind: absent means a run must settle them. */
+function handsOut(state: RotationState): boolean {
+  return state.target?.type === "qstash-signing-keys"
+    ? state.currentSigningKey !== undefined
+    : state.token !== undefined;
+}
+
 export async function diffRotation(olds: RotationState, news: Inputs): Promise<dynamic.DiffResult> {
   const replaces = targetReplaced(olds, news) ? ["target"] : [];
-  const triggerChanged = containsUnknown(news.trigger) || !sameTrigger(olds, news.trigger);
+  const triggerChanged =
+    containsUnknown(news.trigger) ||
+    !sameTrigger(olds, news.trigger) ||
+    containsUnknown(news.revokeAllOn) ||
+    !sameJson(news.revokeAllOn, olds.revokeAllOn);
   const settingsChanged =
     canonicalJson(news.target) !== canonicalJson(olds.target) ||
     (news.onDelete ?? "keep") !== (olds.onDelete ?? "keep") ||
     news.email !== olds.email ||
     news.apiKey !== olds.apiKey ||
+    news.verify !== olds.verify ||
+    news.minRollInterval !== olds.minRollInterval ||
     // New provider code: an update stores it, so refresh and delete run it too.
     news.__provider !== olds.__provider ||
     // A rotation's outcome is not recorded yet: an update settles it.
-    olds.token === undefined ||
-    olds.pendingRotation !== undefined;
+    !handsOut(olds) ||
+    olds.pendingRotation !== undefined ||
+    (olds.aclPasswords?.retired?.length ?? 0) > 0;
   return {
     changes: replaces.length > 0 || triggerChanged || settingsChanged,
     replaces,
@@ -315,7 +282,10 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
 
 export async function createRotation(inputs: Inputs): Promise<dynamic.CreateResult<RotationState>> {
   const settings = settingsOf(inputs);
+  if (isAclTarget(settings.target)) return createAcl(settings);
+  if (settings.target.type === "qstash-signing-keys") return createSigningKeys(settings);
   const client = clientFor(settings);
+  if (verifies(settings)) dataPlaneBase(); // a misconfigured data plane fails before any reset
   const before = await readExistingTarget(client, settings.target, {});
   const state = await rotate(client, settings, undefined, before, false);
   return { id: resourceIdFor(state), outs: state };
@@ -326,14 +296,19 @@ export async function updateRotation(
   news: Inputs,
 ): Promise<dynamic.UpdateResult<RotationState>> {
   const settings = settingsOf(news);
-  const triggerChanged = !sameTrigger(olds, settings.trigger);
+  if (isAclTarget(settings.target)) return updateAcl(olds, settings);
+  if (settings.target.type === "qstash-signing-keys") return updateSigningKeys(olds, settings);
+  const target = settings.target;
+  // A changed `revokeAllOn` revokes everything: for a reset target that is one more reset.
+  const triggerChanged =
+    !sameTrigger(olds, settings.trigger) || !sameJson(olds.revokeAllOn, settings.revokeAllOn);
   const unsettled = olds.pendingRotation !== undefined || olds.token === undefined;
   if (!triggerChanged && !unsettled) {
-    const { email: _email, apiKey: _apiKey, triggerHash: _hash, ...kept } = olds;
-    return { outs: { ...kept, ...settings } };
+    return { outs: { ...withoutSettings(olds), ...settings } as RotationState };
   }
   const client = clientFor(settings);
-  const live = await readExistingTarget(client, settings.target, recordOf(olds));
+  if (verifies(settings)) dataPlaneBase();
+  const live = await readExistingTarget(client, target, recordOf(olds));
   if (stillPrevious(olds.pendingRotation, live)) {
     // The pending reset never took effect: this is the rotation's one reset, not a second one.
     const previous = { ...olds, rotationCount: olds.rotationCount - 1 };
@@ -342,7 +317,20 @@ export async function updateRotation(
   }
   // A pending reset that took effect (or 0.1.0's confirmed partial failure): record the live ones.
   const settled = compact({ ...carriedOver(olds), ...settings, ...live }) as RotationState;
-  if (!triggerChanged) return { outs: settled };
+  if (!triggerChanged) {
+    try {
+      await proveIssued(settings, live);
+    } catch (error) {
+      // Still rejected: keep handing out nothing, and keep what tells the next run what happened.
+      throw partialFailureOf(messageOf(error) ?? "", resourceIdFor(settled), {
+        ...carriedOver(settled),
+        email: settled.email,
+        apiKey: settled.apiKey,
+        pendingRotation: olds.pendingRotation,
+      });
+    }
+    return { outs: settled };
+  }
   // Credentials this resource's outputs carried, unless they were just settled or changed outside.
   const handedOut = !unsettled && olds.token === live.token;
   return { outs: await rotate(client, settings, settled, live, handedOut) };
@@ -353,6 +341,8 @@ export async function readRotation(
   props: RotationState | undefined,
 ): Promise<dynamic.ReadResult<RotationState>> {
   if (!props?.target) return importRotation(id, props);
+  if (isAclTarget(props.target)) return readAcl(id, props);
+  if (props.target.type === "qstash-signing-keys") return readSigningKeys(id, props);
   const live = await readTarget(clientFor(props), props.target, recordOf(props));
   if (!live) return { id: "", props: {} as RotationState };
   const { triggerHash, pendingRotation, ...rest } = props;
@@ -385,8 +375,23 @@ async function importRotation(
 ): Promise<dynamic.ReadResult<RotationState>> {
   const target = targetFromId(id);
   const inputs = { target, trigger: null, onDelete: "keep" as const };
-  const live = await readExistingTarget(clientFor(props ?? {}), target, {});
-  const state: RotationState = compact({ ...inputs, rotatedAt: "", rotationCount: 0, ...live });
+  let state: RotationState;
+  if (target.type === "qstash-signing-keys") {
+    const read = await readSigningKeys(id, {
+      ...inputs,
+      email: props?.email,
+      apiKey: props?.apiKey,
+      rotatedAt: "",
+      rotationCount: 0,
+    });
+    if (!read.id)
+      throw new PortableError(`CredentialRotation cannot read "${id}": no such QStash user.`);
+    const { email: _email, apiKey: _apiKey, ...kept } = read.props as RotationState;
+    state = compact(kept) as RotationState;
+  } else {
+    const live = await readExistingTarget(clientFor(props ?? {}), target, {});
+    state = compact({ ...inputs, rotatedAt: "", rotationCount: 0, ...live });
+  }
   return {
     id,
     props: { ...state, __provider: props?.__provider } as RotationState,
@@ -395,10 +400,14 @@ async function importRotation(
 }
 
 export async function deleteRotation(props: RotationState): Promise<void> {
+  if (props.target && isAclTarget(props.target)) return deleteAcl(props);
+  // Signing keys: nothing to revoke (check allows only onDelete "keep").
+  if (props.target?.type === "qstash-signing-keys") return;
   if ((props.onDelete ?? "keep") !== "rotate") return;
+  const target = props.target as ResetTarget;
   try {
     const client = clientFor(props);
-    const live = await readTarget(client, props.target, recordOf(props));
+    const live = await readTarget(client, target, recordOf(props));
     if (!live) return; // proven deleted: its credentials died with it
     // Whether the live credentials are the ones this resource last handed out. After a
     // partial failure its outputs carry none; the pending marker says what it had handed out.
@@ -409,14 +418,14 @@ export async function deleteRotation(props: RotationState): Promise<void> {
           stillPrevious(props.pendingRotation, live);
     // Already replaced (by a replacement of this resource, or a reset elsewhere): already dead.
     if (!handedOut) return;
-    await rotateTarget(client, props.target, live);
+    await rotateTarget(client, target, live);
   } catch (error) {
     // The reset took effect and only its answer is unread: the credentials are dead.
     if (isRotatedButUnread(error)) return;
     // No `cause`: only the message of our own typed errors is safe to carry along.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(
-      `onDelete "rotate": could not rotate the credentials of ${describeTarget(props.target)}: ${
+      `onDelete "rotate": could not rotate the credentials of ${describeTarget(target)}: ${
         messageOf(error) ?? "unknown error"
       }`,
     );

@@ -74,3 +74,40 @@ export function rotationWindow(period: string, options: RotationWindowOptions = 
   const start = anchor.getTime() + Math.floor((now.getTime() - anchor.getTime()) / length) * length;
   return `${count}${label}@${new Date(start).toISOString()}`;
 }
+
+const PERIOD = /^\s*(\d+)\s*(min|mo|h|d|w)\s*$/;
+
+/**
+ * Whether `period` is a duration in {@link rotationWindow}'s units (`min`, `h`,
+ * `d`, `w`, `mo`), zero included; a bare `m` is not (it is ambiguous).
+ */
+export function isPeriod(period: string): boolean {
+  const match = PERIOD.exec(period);
+  return match !== null && Number.isSafeInteger(Number(match[1]));
+}
+
+/**
+ * The moment `period` after `from`: `mo` counts calendar months in UTC (the
+ * day clamped to the month's last), the other units fixed lengths. Throws on
+ * a period {@link isPeriod} refuses.
+ */
+export function periodEnd(period: string, from: Date): Date {
+  const match = PERIOD.exec(period);
+  if (!match || !isPeriod(period)) {
+    throw new Error(`"${period}" is not a whole number of min, h, d, w or mo`);
+  }
+  const count = Number(match[1]);
+  if (match[2] === "mo") {
+    const end = new Date(from.getTime());
+    const day = end.getUTCDate();
+    end.setUTCDate(1);
+    end.setUTCMonth(end.getUTCMonth() + count);
+    const last = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() + 1, 0)).getUTCDate();
+    end.setUTCDate(Math.min(day, last));
+    return end;
+  }
+  const unitMs = { min: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+    match[2] as "min" | "h" | "d" | "w"
+  ];
+  return new Date(from.getTime() + count * unitMs);
+}

@@ -56,7 +56,27 @@ export class ResetNotObservedError extends UnrecordedRotationError {
   }
 }
 
-const UNRECORDED = ["RotatedButUnreadError", "ResetOutcomeUnknownError", "ResetNotObservedError"];
+/**
+ * The reset happened, but the data plane refused the new credential (proved
+ * with the credential itself, with retries for propagation): a reset cannot
+ * be rolled back, so nothing is handed out until the credential proves valid.
+ */
+export class CredentialRejectedError extends UnrecordedRotationError {
+  constructor(what: string, cause: unknown) {
+    super(
+      `The credentials of ${what} were rotated (the previous ones no longer work), but the data plane rejected the new credential: ${reasonOf(cause)} No credential is handed out (consumers get none rather than a dead one). Run \`pulumi up\` again: it records the live credentials once the data plane accepts them, without another reset (\`verify: false\` skips this proof, e.g. on a runner without egress to the data plane).`,
+      undefined,
+    );
+    this.name = "CredentialRejectedError";
+  }
+}
+
+const UNRECORDED = [
+  "RotatedButUnreadError",
+  "ResetOutcomeUnknownError",
+  "ResetNotObservedError",
+  "CredentialRejectedError",
+];
 
 /** Whether `error` is an `UnrecordedRotationError`, by name (see `hasUpstashCode` on `instanceof`). */
 export function isUnrecordedRotation(error: unknown): error is UnrecordedRotationError {

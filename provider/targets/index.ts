@@ -3,10 +3,10 @@ import { readLive, rotateExactlyOnce } from "./lifecycle";
 import { qstashDriver } from "./qstash";
 import { redisDriver } from "./redis";
 import { searchDriver } from "./search";
-import type { IssuedCredentials, RotationRecord, RotationTarget, TargetDriver } from "./target";
+import type { IssuedCredentials, ResetTarget, RotationRecord, TargetDriver } from "./target";
 import { vectorDriver } from "./vector";
 
-function driverFor(target: RotationTarget): TargetDriver<RotationTarget> {
+function driverFor(target: ResetTarget): TargetDriver<ResetTarget> {
   const drivers = {
     redis: redisDriver,
     vector: vectorDriver,
@@ -14,17 +14,17 @@ function driverFor(target: RotationTarget): TargetDriver<RotationTarget> {
     qstash: qstashDriver,
   } as const;
   // Each driver only ever receives its own target type, picked by `type` here.
-  return drivers[target.type] as TargetDriver<RotationTarget>;
+  return drivers[target.type] as TargetDriver<ResetTarget>;
 }
 
-export function describeTarget(target: RotationTarget): string {
+export function describeTarget(target: ResetTarget): string {
   return driverFor(target).describe(target);
 }
 
 /** The live credentials, or `undefined` when the target is proven deleted. */
 export function readTarget(
   client: UpstashClient,
-  target: RotationTarget,
+  target: ResetTarget,
   record: RotationRecord,
 ): Promise<IssuedCredentials | undefined> {
   return readLive(driverFor(target), client, target, record);
@@ -33,7 +33,7 @@ export function readTarget(
 /** The live credentials of a target that must exist; its 404 once the list proves it gone. */
 export async function readExistingTarget(
   client: UpstashClient,
-  target: RotationTarget,
+  target: ResetTarget,
   record: RotationRecord,
 ): Promise<IssuedCredentials> {
   // `mustExist` turns a proven absence into the API's 404, so `undefined` never comes back.
@@ -43,18 +43,20 @@ export async function readExistingTarget(
 /** Resets the credentials exactly once; `before` is a reading taken just before. */
 export function rotateTarget(
   client: UpstashClient,
-  target: RotationTarget,
+  target: ResetTarget,
   before: IssuedCredentials,
 ): Promise<IssuedCredentials> {
   return rotateExactlyOnce(driverFor(target), client, target, before);
 }
 
-export { sameSecrets } from "./lifecycle";
+export { proveAbsent, sameSecrets } from "./lifecycle";
 export type {
   IssuedCredentials,
   QStashApiVersion,
+  QStashSigningKeysTarget,
   QStashTarget,
   RedisTarget,
+  ResetTarget,
   RotationRecord,
   RotationTarget,
   SearchTarget,
@@ -63,6 +65,7 @@ export type {
 } from "./target";
 export {
   AbsenceUnprovenError,
+  CredentialRejectedError,
   isRotatedButUnread,
   isUnrecordedRotation,
   ResetNotObservedError,

@@ -76,7 +76,8 @@ export async function readLive<T extends RotationTarget>(
   }
 }
 
-async function proveAbsent<T extends RotationTarget>(
+/** Throws unless the account's list proves that the target a 404 was about is gone. */
+export async function proveAbsent<T extends RotationTarget>(
   driver: TargetDriver<T>,
   client: UpstashClient,
   target: T,
@@ -125,16 +126,18 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
       const answered = answeredByOrigin(error);
       const live = await settle(driver, client, located, what, before, error, answered);
       if (!sameSecrets(live, before)) return live;
-      // The API answered and nothing changed: sending it again is not a second reset.
-      if (answered && sends < MAX_RESET_SENDS) continue;
+      // The API answered and nothing changed: sending it again is not a second reset, and
+      // giving up leaves the previous credentials valid (a plain failure, state unchanged).
+      if (answered) {
+        if (sends < MAX_RESET_SENDS) continue;
+        throw error;
+      }
       // No answer: it may still land, so it is never sent again here; refresh or the next
       // `up` compares the live credentials with the ones before and settles it.
       throw new ResetOutcomeUnknownError(
         what,
         error,
-        answered
-          ? "the credentials have not changed after every attempt"
-          : "the credentials have not changed so far, but a reset that got no answer may still take effect",
+        "the credentials have not changed so far, but a reset that got no answer may still take effect",
       );
     }
     if (answer && !sameSecrets(answer, before)) return answer;

@@ -1,10 +1,25 @@
 import type { UpstashClient } from "../http/client";
 
-/** A Redis database, by the id the console and the Developer API show. */
+/**
+ * A Redis database, by the id the console and the Developer API show. Without
+ * `user`, its own credentials are reset (every holder of the old ones breaks).
+ * With `user`, an ACL user's passwords rotate with overlap: the previous one
+ * stays valid until the next rotation (paid databases; the free tier has no ACL).
+ */
 export interface RedisTarget {
   type: "redis";
   /** The database id, e.g. `96ad0856-03b1-4ee7-9666-e81abd0349e1`. */
   databaseId: string;
+  /** An ACL user to issue overlapping credentials for (not `default`). Another user replaces the resource. */
+  user?: string;
+  /**
+   * The user's ACL rules, applied as `resetkeys resetchannels nocommands <rules>`
+   * (keys `~pattern`, channels `&pattern`, `+cmd`/`-cmd`, `+@cat`/`-@cat`,
+   * `allkeys`, `allchannels`, `allcommands`, `nocommands`, `resetkeys`,
+   * `resetchannels`). Default `["~*", "&*", "+@all", "-@dangerous"]`. A change
+   * is applied without rotating.
+   */
+  rules?: string[];
 }
 
 /** An Upstash Vector index. */
@@ -33,8 +48,22 @@ export interface QStashTarget {
   qstashUserId?: string;
 }
 
+/**
+ * The signing keys of a QStash user (`current` and `next`), rolled through the
+ * user's QStash API with its token. Create adopts the keys as they are; a
+ * trigger change rolls them once.
+ */
+export interface QStashSigningKeysTarget {
+  type: "qstash-signing-keys";
+  /** The QStash user id; resolved as for the `qstash` target when left out. */
+  qstashUserId?: string;
+}
+
+/** Targets whose credentials are reset through the Developer API. */
+export type ResetTarget = RedisTarget | VectorTarget | SearchTarget | QStashTarget;
+
 /** What to rotate. Changing it replaces the resource. */
-export type RotationTarget = RedisTarget | VectorTarget | SearchTarget | QStashTarget;
+export type RotationTarget = ResetTarget | QStashSigningKeysTarget;
 
 export type TargetType = RotationTarget["type"];
 

@@ -54,6 +54,7 @@ describe("the package as installed from npm", function () {
   it("rotates when loaded the way the provider host loads it", async () => {
     const restoreEnvironment = setEnvironment({
       UPSTASH_API_URL: emulator.url,
+      UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane`,
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
     });

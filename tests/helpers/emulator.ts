@@ -3,7 +3,12 @@ import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import { setEnvironment } from "./environment";
 import type { RotationInputs } from "../../provider/inputs";
-import { startEmulator, type UpstashEmulator } from "../../emulator/server";
+import {
+  dataPlaneUrl,
+  startEmulator,
+  type LoggedRequest,
+  type UpstashEmulator,
+} from "../../emulator/server";
 import { DEFAULT_ACCOUNT } from "../../emulator/state";
 
 export const provider = credentialRotationProvider;
@@ -15,23 +20,53 @@ const TUNING = {
 };
 
 /**
- * Starts one emulator for a mocha suite and points the provider at it through
- * the same environment variables a user would set.
+ * The emulator's request log as the provider suites read it: Developer API
+ * requests only (what they count, e.g. "one reset and one read"), while
+ * data-plane requests (`plane: "data"`: verification, ACL commands, signing
+ * keys) go to `dataPlane`.
  */
-export function useEmulator(): { readonly emulator: UpstashEmulator } {
-  const holder: { emulator?: UpstashEmulator } = {};
+class DeveloperApiLog extends Array<LoggedRequest> {
+  static get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+  readonly dataPlane: LoggedRequest[] = [];
+  override push(...entries: LoggedRequest[]): number {
+    for (const entry of entries) {
+      if (entry.plane === "data") this.dataPlane.push(entry);
+      else super.push(entry);
+    }
+    return this.length;
+  }
+}
+
+/**
+ * Starts one emulator for a mocha suite and points the provider at it through
+ * the same environment variables a user would set (the Developer API and the
+ * data planes). `emulator.log` holds the Developer API requests;
+ * `dataPlaneLog` the data-plane ones.
+ */
+export function useEmulator(): {
+  readonly emulator: UpstashEmulator;
+  readonly dataPlaneLog: LoggedRequest[];
+} {
+  const holder: { emulator?: UpstashEmulator; log?: DeveloperApiLog } = {};
   let restoreEnvironment: (() => void) | undefined;
   before(async () => {
     holder.emulator = await startEmulator();
+    holder.log = new DeveloperApiLog();
+    (holder.emulator as unknown as { log: LoggedRequest[] }).log = holder.log;
     restoreEnvironment = setEnvironment({
       ...TUNING,
       UPSTASH_API_URL: holder.emulator.url,
+      // Every new credential is proven against the data plane before it is handed out.
+      UPSTASH_DATA_PLANE_URL: dataPlaneUrl(holder.emulator.url),
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
     });
   });
   beforeEach(() => {
     holder.emulator?.reset();
+    holder.log?.dataPlane.splice(0);
     forgetSharedRequestGate();
     rememberConfiguredCredentials(undefined, undefined);
   });
@@ -43,6 +78,10 @@ export function useEmulator(): { readonly emulator: UpstashEmulator } {
     get emulator() {
       if (!holder.emulator) throw new Error("emulator not started");
       return holder.emulator;
+    },
+    get dataPlaneLog() {
+      if (!holder.log) throw new Error("emulator not started");
+      return holder.log.dataPlane;
     },
   };
 }

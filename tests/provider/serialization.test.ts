@@ -30,8 +30,10 @@ describe("serialized provider (as stored in state)", () => {
     assert.ok(!text.includes("UPSTASH_API_KEY=") && !/Basic [A-Za-z0-9+/=]{8,}/.test(text));
   });
 
-  it("stays small and loads packages by reference", () => {
-    assert.ok(Buffer.byteLength(text) < 100_000, `serialized provider is ${text.length} bytes`);
+  it("loads packages by reference, copying only this repository's own modules", () => {
+    // From sources every local module is copied by value (about 170 KB); installed from npm,
+    // the stored text is a 2.4 KB forwarder (tests/e2e/installedPackage, tests/provider/upgrade).
+    assert.ok(Buffer.byteLength(text) < 250_000, `serialized provider is ${text.length} bytes`);
     assert.match(text, /require\("axios\/dist\/node\/axios\.cjs"\)/);
     assert.match(text, /require\("zod"\)/);
     assert.ok(!text.includes("class AxiosHeaders"), "axios was copied by value");

@@ -1,0 +1,178 @@
+/**
+ * What every operation shares, whatever the target: the state's shape, the
+ * Developer API client for one call, and how a partial failure is reported.
+ */
+import { createHash } from "crypto";
+import { apiBaseUrl } from "./apiUrl";
+import { resolveCredentials } from "./credentials";
+import { UpstashClient } from "./http/client";
+import type { RotationInputs } from "./inputs";
+import type { IssuedCredentials } from "./targets";
+import { canonicalJson } from "./trigger";
+
+/**
+ * Set while a rotation's outcome is not recorded (a partial failure): which
+ * token was live before its reset, as a SHA-256 digest (the token is random
+ * and long, so the digest does not reveal it, and the thrown partial failure
+ * that carries it holds no credential). Comparing it with the live token tells
+ * whether that reset took effect. Stored as a secret all the same.
+ */
+export interface PendingRotation {
+  previousTokenSha256: string;
+  /**
+   * Whether this resource had handed that token out (an update) or not (a
+   * create, or credentials changed outside it): delete with onDelete "rotate"
+   * revokes only what this resource handed out.
+   */
+  previousHandedOut: boolean;
+}
+
+/**
+ * An ACL user's passwords this resource issued, as SHA-256 (hex) digests:
+ * `current` (handed out while `token` is set), `previous` (handed out by the
+ * rotation before, still valid) and `retired` (to be removed; normally empty).
+ * Stored as a secret; the plaintext of `previous` is never kept.
+ */
+export interface AclPasswords {
+  current?: string;
+  previous?: string;
+  retired?: string[];
+}
+
+/** Everything the provider keeps in state: the inputs, the rotation's bookkeeping and the credentials. */
+export interface RotationState extends RotationInputs, Partial<IssuedCredentials> {
+  rotatedAt: string;
+  rotationCount: number;
+  pendingRotation?: PendingRotation;
+  /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
+  triggerHash?: string;
+  /** Redis ACL mode: the user whose passwords this resource issues. */
+  user?: string;
+  /** Redis ACL mode: see {@link AclPasswords}. */
+  aclPasswords?: AclPasswords;
+  /** QStash signing keys. */
+  currentSigningKey?: string;
+  nextSigningKey?: string;
+  __provider?: string;
+}
+
+/** The inputs as the engine passes them: the user's, plus the serialized provider. */
+export type Inputs = RotationInputs & { __provider?: string };
+
+/**
+ * Output names that hold credentials; the resource lists them in
+ * `additionalSecretOutputs`. Management credentials given as inputs stay in
+ * state (read and delete need them), so they are listed too.
+ */
+export const CREDENTIAL_OUTPUTS = [
+  "token",
+  "readOnlyToken",
+  "password",
+  "redisUrl",
+  "env",
+  "email",
+  "apiKey",
+  "pendingRotation",
+  "aclPasswords",
+  "currentSigningKey",
+  "nextSigningKey",
+] as const;
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a ?? null) === canonicalJson(b ?? null);
+}
+
+function envNumber(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** A client for this call: credentials and tuning are read now, never captured at load time. */
+export function clientFor(inputs: { email?: string; apiKey?: string }): UpstashClient {
+  return new UpstashClient({
+    baseUrl: apiBaseUrl(process.env.UPSTASH_API_URL),
+    credentials: resolveCredentials(inputs),
+    timeoutMs: envNumber("UPSTASH_API_TIMEOUT_MS"),
+    maxConcurrency: envNumber("UPSTASH_API_MAX_CONCURRENCY"),
+    retry: {
+      maxAttempts: envNumber("UPSTASH_API_MAX_ATTEMPTS"),
+      maxTotalMs: envNumber("UPSTASH_API_MAX_TOTAL_MS"),
+      baseDelayMs: envNumber("UPSTASH_API_RETRY_BASE_MS"),
+    },
+  });
+}
+
+/** Drops undefined members: the engine's Struct cannot hold them. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The user's settings from the inputs, with the defaults the state has always held. */
+export function settingsOf(inputs: Inputs): Inputs {
+  return compact({
+    target: inputs.target,
+    trigger: inputs.trigger ?? null,
+    onDelete: inputs.onDelete ?? "keep",
+    email: inputs.email,
+    apiKey: inputs.apiKey,
+    verify: inputs.verify,
+    revokeAllOn: inputs.revokeAllOn,
+    minRollInterval: inputs.minRollInterval,
+    __provider: inputs.__provider,
+  });
+}
+
+/** Settings a state may hold that the next settings replace, even by leaving them out. */
+const OPTIONAL_SETTINGS = [
+  "email",
+  "apiKey",
+  "verify",
+  "revokeAllOn",
+  "minRollInterval",
+  "triggerHash",
+];
+
+/**
+ * A state without its optional settings (and 0.1.0's trigger hash), to be
+ * completed with the new settings: a setting the program no longer sets must
+ * not survive from the old state.
+ */
+export function withoutSettings<T extends object>(state: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(state).filter(([key]) => !OPTIONAL_SETTINGS.includes(key)),
+  ) as Partial<T>;
+}
+
+/** Whether new credentials are proven against the data plane (`verify`, default true). */
+export const verifies = (settings: { verify?: boolean }): boolean => settings.verify !== false;
+
+/** The engine's marker for a secret value inside a provider's answer. */
+export function secretValue(value: unknown): unknown {
+  return value === undefined
+    ? undefined
+    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+/**
+ * A partial failure: the engine records the resource with `properties` and
+ * reports `message`. The properties ride in a non-enumerable field that
+ * logging and inspection do not print; every field named in
+ * {@link CREDENTIAL_OUTPUTS} goes as an engine secret.
+ */
+export function partialFailure(
+  message: string,
+  id: string,
+  properties: Record<string, unknown>,
+): Error {
+  const recorded: Record<string, unknown> = { ...properties };
+  for (const key of CREDENTIAL_OUTPUTS) recorded[key] = secretValue(properties[key]);
+  const failure = Object.assign(new Error(message), { id, reasons: [message] });
+  return Object.defineProperty(failure, "properties", {
+    value: compact(recorded),
+    enumerable: false,
+  });
+}

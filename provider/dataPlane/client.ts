@@ -1,0 +1,257 @@
+/**
+ * The one way the provider talks to the products' data planes (Redis REST,
+ * Vector/Search, QStash), as opposed to the Developer API in ../http: Bearer
+ * auth with the target's own token, bounded retries, and a typed error that
+ * never carries a token.
+ */
+// Default import only: a named import makes TypeScript emit an `__importStar`
+// copy of the module, which the closure serializer would then copy by value.
+import axios from "axios";
+import { apiBaseUrl, dataPlaneOverride, isLoopbackHost } from "../apiUrl";
+import { CredentialsConfigurationError, messageOf, PortableError, redact } from "../http/errors";
+
+export type DataPlaneErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "bad_request"
+  | "not_found"
+  | "rate_limited"
+  | "server_error"
+  | "timeout"
+  | "network"
+  | "malformed_response"
+  | "unexpected_status";
+
+/** A failed data-plane call: what it was, where, how it ended. Holds no token. */
+export class DataPlaneError extends PortableError {
+  readonly code: DataPlaneErrorCode;
+  readonly operation: string;
+  readonly host: string;
+  readonly status: number | undefined;
+  /** The product's own words from the error body, with every known secret redacted. */
+  readonly upstashMessage: string | undefined;
+  /** Whether the request may have taken effect although no success answer arrived. */
+  readonly outcomeUnknown: boolean;
+  readonly attempts: number;
+
+  constructor(
+    code: DataPlaneErrorCode,
+    call: {
+      operation: string;
+      host: string;
+      status?: number;
+      upstashMessage?: string;
+      detail?: string;
+      attempts: number;
+      outcomeUnknown: boolean;
+    },
+  ) {
+    const status = call.status === undefined ? "" : ` with HTTP ${call.status}`;
+    const detail = call.detail ? ` (${call.detail})` : "";
+    const tries = call.attempts > 1 ? ` after ${call.attempts} attempts` : "";
+    const said = call.upstashMessage ? `; Upstash said: "${call.upstashMessage}"` : "";
+    const unreachable = code === "network" || code === "timeout";
+    super(
+      `Upstash data plane: ${call.operation} (${call.host}) failed${status}${detail}${tries}${said}.${
+        unreachable
+          ? " Check that this machine reaches the data plane (UPSTASH_DATA_PLANE_URL overrides where it is); a runner without egress to it can set verify: false for targets that only reset credentials."
+          : ""
+      }`,
+    );
+    this.name = "DataPlaneError";
+    this.code = code;
+    this.operation = call.operation;
+    this.host = call.host;
+    this.status = call.status;
+    this.upstashMessage = call.upstashMessage;
+    this.outcomeUnknown = call.outcomeUnknown;
+    this.attempts = call.attempts;
+  }
+}
+
+/** Whether `error` is a {@link DataPlaneError} (by name: see `hasUpstashCode` on `instanceof`). */
+export function isDataPlaneError(
+  error: unknown,
+  ...codes: DataPlaneErrorCode[]
+): error is DataPlaneError {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return (
+    name === "DataPlaneError" && (codes.length === 0 || codes.includes(code as DataPlaneErrorCode))
+  );
+}
+
+/** One data-plane request. */
+export interface DataPlaneCall {
+  method: "GET" | "POST";
+  /** The product host, e.g. `eu2-sweeping-lark-31321.upstash.io` or `qstash.upstash.io`. */
+  host: string;
+  /** e.g. `/`, `/ping`, `/info`, `/v2/keys`. */
+  path: string;
+  /** Sent as `Authorization: Bearer <token>`; never put in an error. */
+  token: string;
+  /** Sent as JSON (Redis REST takes a command array). */
+  body?: unknown;
+  /** Human name for errors, e.g. "ACL GETUSER on Redis database …". */
+  operation: string;
+  /** Whether it may be repeated when its outcome is unknown. Default: GET only. */
+  idempotent?: boolean;
+  /** Also repeat a 401/403 within the budget: a fresh credential may still be propagating. */
+  retryUnauthorized?: boolean;
+  /** Budget of the whole call in ms (default `UPSTASH_API_MAX_TOTAL_MS`, else 60 s). */
+  budgetMs?: number;
+  /** Other values an error body might echo (admin token, passwords in the command). */
+  secrets?: readonly (string | undefined)[];
+}
+
+function envMs(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * Where data-plane calls go: `UPSTASH_DATA_PLANE_URL` when set, else the real
+ * hosts (`undefined`). With `UPSTASH_API_URL` pointing at a loopback API (an
+ * emulator) and no override, it throws before anything is changed: the
+ * credentials of a local API must not be sent to real Upstash hosts.
+ */
+export function dataPlaneBase(): string | undefined {
+  const override = dataPlaneOverride(process.env.UPSTASH_DATA_PLANE_URL);
+  if (override) return override;
+  const api = new URL(apiBaseUrl(process.env.UPSTASH_API_URL));
+  if (isLoopbackHost(api.hostname)) {
+    throw new CredentialsConfigurationError(
+      `UPSTASH_API_URL points at a local API (${api.host}) but UPSTASH_DATA_PLANE_URL is not set, so data-plane calls would go to the real Upstash hosts. Set UPSTASH_DATA_PLANE_URL to the local data plane (the emulator serves ${api.origin}/data-plane), or set verify: false on targets that only reset credentials. Nothing was changed.`,
+    );
+  }
+  return undefined;
+}
+
+/** What would go to `https://<host><path>`, honouring `UPSTASH_DATA_PLANE_URL`. */
+export function dataPlaneUrl(host: string, path: string): string {
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i.test(host)) {
+    throw new PortableError(
+      "The data-plane host the Developer API reported is not a plain host name; nothing was sent to it.",
+    );
+  }
+  const base = dataPlaneBase();
+  return base ? `${base}/${host}${path}` : `https://${host}${path}`;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const NOT_SENT = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"];
+
+/** The product's message from an error body (`{"error": …}` or text), one line, redacted. */
+function saidIn(text: string, secrets: readonly (string | undefined)[]): string | undefined {
+  let message = text.trim();
+  try {
+    const parsed = JSON.parse(message) as unknown;
+    if (typeof parsed === "string") message = parsed;
+    else if (parsed && typeof parsed === "object") {
+      const field =
+        (parsed as Record<string, unknown>).error ?? (parsed as Record<string, unknown>).message;
+      if (typeof field === "string") message = field;
+    }
+  } catch {
+    // plain text
+  }
+  message = message.replace(/\s+/g, " ");
+  if (message === "") return undefined;
+  return redact(message.length > 200 ? `${message.slice(0, 200)}…` : message, secrets);
+}
+
+function codeForStatus(status: number): DataPlaneErrorCode {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 400) return "bad_request";
+  if (status === 404) return "not_found";
+  if (status === 429) return "rate_limited";
+  return status >= 500 ? "server_error" : "unexpected_status";
+}
+
+/**
+ * Sends one data-plane request and returns its decoded JSON body (2xx).
+ * Repeats 429 and connections that never reached the server for every call;
+ * 5xx, timeouts and dropped connections only for idempotent calls; 401/403
+ * only with `retryUnauthorized`. Every wait fits in the budget.
+ */
+export async function dataPlaneRequest(call: DataPlaneCall): Promise<unknown> {
+  const url = dataPlaneUrl(call.host, call.path);
+  const secrets = [call.token, ...(call.secrets ?? [])];
+  const idempotent = call.idempotent ?? call.method === "GET";
+  const deadline = Date.now() + (call.budgetMs ?? envMs("UPSTASH_API_MAX_TOTAL_MS", 60_000));
+  const attemptMs = envMs("UPSTASH_API_TIMEOUT_MS", 30_000);
+  const baseMs = envMs("UPSTASH_API_RETRY_BASE_MS", 250);
+  let outcomeUnknown = false;
+  for (let attempts = 1; ; attempts++) {
+    const timeout = Math.max(1, Math.min(attemptMs, deadline - Date.now()));
+    let failure: { code: DataPlaneErrorCode; status?: number; said?: string; detail?: string };
+    let retry: boolean;
+    let waitMs = Math.min(20_000, baseMs * 2 ** (attempts - 1));
+    try {
+      const response = await axios.request<string>({
+        method: call.method,
+        url,
+        headers: {
+          Authorization: `Bearer ${call.token}`,
+          Accept: "application/json",
+          ...(call.body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        data: call.body === undefined ? undefined : JSON.stringify(call.body),
+        timeout,
+        signal: AbortSignal.timeout(timeout),
+        responseType: "text",
+        transformResponse: [(data: unknown) => data],
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+      const text = typeof response.data === "string" ? response.data : "";
+      const status = response.status;
+      if (status >= 200 && status < 300) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new DataPlaneError("malformed_response", {
+            operation: call.operation,
+            host: call.host,
+            status,
+            detail: "the body is not JSON",
+            attempts,
+            outcomeUnknown: false,
+          });
+        }
+      }
+      failure = { code: codeForStatus(status), status, said: saidIn(text, secrets) };
+      if (status >= 500) outcomeUnknown = true;
+      const retryAfter = Number(response.headers["retry-after"]);
+      if (status === 429 && Number.isFinite(retryAfter)) waitMs = retryAfter * 1000;
+      retry =
+        status === 429 ||
+        (status >= 500 && idempotent) ||
+        ((status === 401 || status === 403) && call.retryUnauthorized === true);
+    } catch (error) {
+      if (isDataPlaneError(error)) throw error;
+      const code = String((error as { code?: unknown }).code ?? "");
+      const cause = String((error as { cause?: { code?: unknown } }).cause?.code ?? "");
+      const notSent = NOT_SENT.includes(code) || NOT_SENT.includes(cause);
+      const timedOut = ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code);
+      if (!notSent) outcomeUnknown = true;
+      failure = {
+        code: timedOut ? "timeout" : "network",
+        detail: code || redact(messageOf(error) ?? "", secrets) || undefined,
+      };
+      retry = notSent || idempotent;
+    }
+    if (!retry || Date.now() + waitMs + Math.min(100, attemptMs) > deadline) {
+      throw new DataPlaneError(failure.code, {
+        operation: call.operation,
+        host: call.host,
+        status: failure.status,
+        upstashMessage: failure.said,
+        detail: failure.detail,
+        attempts,
+        outcomeUnknown,
+      });
+    }
+    await pause(waitMs);
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * Redis ACL mode (`target.user` set): overlapping credentials for one ACL
+ * user. Each rotation adds a fresh `ACL GENTOKEN` password, proves it with a
+ * `PING` as that user, then removes the password before the previous one, so
+ * after every rotation exactly {current, previous} issued by this resource
+ * are valid. ACL commands go over the database's REST API with the database's
+ * own REST token, read from the Developer API inside each operation and never
+ * exported, stored or put in an error.
+ */
+import { z } from "zod";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import {
+  clientFor,
+  compact,
+  partialFailure,
+  sameJson,
+  sha256,
+  verifies,
+  withoutSettings,
+  type AclPasswords,
+  type Inputs,
+  type RotationState,
+} from "../common";
+import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
+import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
+import { proveCredential } from "../dataPlane/verify";
+import type { UpstashClient } from "../http/client";
+import { hasUpstashCode, messageOf, PortableError } from "../http/errors";
+import { DEFAULT_ACL_RULES } from "../inputs";
+import { proveAbsent, type RedisTarget } from "../targets";
+import { redisDriver } from "../targets/redis";
+import { fullHost, parseShape } from "../targets/shapes";
+
+type AclTarget = RedisTarget & { user: string };
+
+/** What the Developer API says about the database, admin channel included. */
+interface AclDatabase {
+  id: string;
+  host: string;
+  port: number;
+  scheme: string;
+  aclEnabled: boolean;
+  /** The database's own REST token: ACL commands only, never stored or exported. */
+  adminToken: string;
+}
+
+interface AclContext {
+  target: AclTarget;
+  db: AclDatabase;
+  what: string;
+}
+
+/** Whether a target is in ACL mode. */
+export const isAclTarget = (target: { type: string; user?: unknown }): boolean =>
+  target.type === "redis" && typeof target.user === "string";
+
+const CREDENTIALS = ["token", "password", "redisUrl", "env", "readOnlyToken"];
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const aclResourceId = (target: AclTarget): string =>
+  `redis/${target.databaseId.trim()}/user/${target.user}`;
+
+const describeUser = (target: AclTarget): string =>
+  `ACL user "${target.user}" of Redis database ${target.databaseId.trim()}`;
+
+const ruleArgs = (target: RedisTarget): string[] => [
+  "resetkeys",
+  "resetchannels",
+  "nocommands",
+  ...(target.rules ?? DEFAULT_ACL_RULES),
+];
+
+/** Every password digest this resource issued that may still be on the user. */
+const ours = (passwords: AclPasswords | undefined): string[] =>
+  [passwords?.current, passwords?.previous, ...(passwords?.retired ?? [])].filter(
+    (hash): hash is string => typeof hash === "string",
+  );
+
+/** A state without the credential outputs: consumers get none. */
+const withoutCredentials = (state: Partial<RotationState>): Partial<RotationState> =>
+  Object.fromEntries(Object.entries(state).filter(([key]) => !CREDENTIALS.includes(key)));
+
+/** The ACL mode cannot work on this database; nothing was changed. */
+export class AclUnavailableError extends PortableError {
+  constructor(what: string, cause: string) {
+    super(
+      `${what}: ${cause}. ACL users need a paid Upstash Redis database (the free tier has no ACL). To rotate the database's own credentials instead (no overlap: every holder of the old ones fails until it gets the new ones), remove target.user and target.rules. Nothing was changed.`,
+    );
+    this.name = "AclUnavailableError";
+  }
+}
+
+/** A SETUSER/DELUSER whose answer was lost and whose effect GETUSER could not settle. */
+class AclChangeUnknownError extends PortableError {
+  constructor(what: string, cause: unknown) {
+    super(
+      `ACL SETUSER for ${what} got no usable answer and whether it took effect could not be read back: ${messageOf(cause) ?? "unknown error"}`,
+    );
+    this.name = "AclChangeUnknownError";
+  }
+}
+
+async function readDatabase(
+  client: UpstashClient,
+  target: AclTarget,
+  mustExist: boolean,
+): Promise<AclDatabase | undefined> {
+  const id = target.databaseId.trim();
+  const schema = z.object({
+    database_id: z.string().min(1),
+    endpoint: z.string().min(1),
+    port: z.number().int().positive(),
+    rest_token: z.string().min(1),
+    tls: z.boolean().optional(),
+    db_acl_enabled: z.union([z.string(), z.boolean()]).optional(),
+  });
+  try {
+    return await client.call({
+      method: "GET",
+      path: `/v2/redis/database/${encodeURIComponent(id)}`,
+      operation: "read Redis database",
+      targetId: id,
+      idempotent: true,
+      parse: (body) => {
+        const db = parseShape(schema, body);
+        return {
+          id: db.database_id,
+          host: fullHost(db.endpoint, ".upstash.io"),
+          port: db.port,
+          scheme: db.tls === false ? "redis" : "rediss",
+          aclEnabled: String(db.db_acl_enabled ?? "true") !== "false",
+          adminToken: db.rest_token,
+        };
+      },
+    });
+  } catch (error) {
+    if (!hasUpstashCode(error, "not_found")) throw error;
+    await proveAbsent(redisDriver, client, target, { id }, error);
+    if (mustExist) throw error;
+    return undefined;
+  }
+}
+
+/** The database and its admin channel; refuses before any ACL call when ACL is off. */
+async function contextFor(
+  client: UpstashClient,
+  target: AclTarget,
+  mustExist: boolean,
+): Promise<AclContext | undefined> {
+  const db = await readDatabase(client, target, mustExist);
+  if (!db) return undefined;
+  const what = describeUser(target);
+  if (!db.aclEnabled) {
+    throw new AclUnavailableError(what, 'the Developer API reports db_acl_enabled: "false"');
+  }
+  return { target, db, what };
+}
+
+function acl(
+  ctx: AclContext,
+  args: string[],
+  idempotent: boolean,
+  secrets: string[] = [],
+): Promise<unknown> {
+  return redisCommand(ctx.db.host, ctx.db.adminToken, ["ACL", ...args], {
+    operation: `ACL ${args[0]} for ${ctx.what}`,
+    idempotent,
+    secrets: [ctx.db.adminToken, ...secrets],
+  });
+}
+
+/** `ACL GETUSER`; a 400 means the database refuses ACL over REST. */
+async function getUser(ctx: AclContext): Promise<AclUserInfo | undefined> {
+  try {
+    return aclUserInfo(await acl(ctx, ["GETUSER", ctx.target.user], true));
+  } catch (error) {
+    if (isDataPlaneError(error, "bad_request")) {
+      throw new AclUnavailableError(
+        ctx.what,
+        `the database refused ACL over its REST API (Upstash said: "${error.upstashMessage ?? ""}")`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** `ACL GENTOKEN`: changes nothing on the user, so repeating it is harmless. */
+async function genToken(ctx: AclContext): Promise<string> {
+  const token = await acl(ctx, ["GENTOKEN", ctx.target.user], true);
+  if (typeof token !== "string" || token.length < 16) {
+    throw new PortableError(`ACL GENTOKEN for ${ctx.what} did not answer a token.`);
+  }
+  return token;
+}
+
+/**
+ * One `ACL SETUSER`, exactly once: when its answer is lost, `ACL GETUSER`
+ * tells whether it took effect (`applied`). Only when it proves it did not is
+ * the command sent again: every SETUSER this provider sends is idempotent
+ * (`>token`, `resetpass`, rules), and one that removes a password fails whole
+ * if the removal already happened, so a late duplicate changes nothing.
+ */
+async function setUser(
+  ctx: AclContext,
+  rules: string[],
+  applied: ((info: AclUserInfo | undefined) => boolean) | undefined,
+  secrets: string[] = [],
+): Promise<void> {
+  for (let sends = 1; ; sends++) {
+    try {
+      await acl(ctx, ["SETUSER", ctx.target.user, ...rules], false, secrets);
+      return;
+    } catch (error) {
+      const unknown = isDataPlaneError(error) && error.outcomeUnknown;
+      const raced =
+        isDataPlaneError(error, "bad_request") &&
+        /does not exist/i.test(error.upstashMessage ?? "");
+      if (!unknown && !raced) throw error; // refused: nothing changed
+      // The database answered (not a gateway): it is done with the command, one reading tells.
+      const status = (error as { status?: number }).status;
+      const answered = raced || (status !== undefined && status !== 502 && status !== 504);
+      if (applied) {
+        for (let reads = 1; reads <= 3; reads++) {
+          let info: AclUserInfo | undefined;
+          try {
+            info = await getUser(ctx);
+          } catch (readError) {
+            throw new AclChangeUnknownError(ctx.what, readError);
+          }
+          if (applied(info)) return;
+          if (answered) break;
+          await pause(300 * reads);
+        }
+      }
+      if (raced) throw error;
+      if (sends >= 2) throw new AclChangeUnknownError(ctx.what, error);
+    }
+  }
+}
+
+/** Removes `hashes` from the user where GETUSER shows them; never fails on one already gone. */
+async function removePasswords(
+  ctx: AclContext,
+  hashes: string[],
+  live?: AclUserInfo,
+): Promise<void> {
+  const info = live ?? (await getUser(ctx));
+  const present = hashes.filter((hash) => info?.passwords.includes(hash));
+  if (present.length === 0) return;
+  await setUser(
+    ctx,
+    present.map((hash) => `!${hash}`),
+    (now) => !now || present.every((hash) => !now.passwords.includes(hash)),
+  );
+}
+
+function outputsFor(ctx: AclContext, token: string): Partial<RotationState> {
+  const { db, target } = ctx;
+  const restUrl = `https://${db.host}`;
+  return {
+    resourceId: db.id,
+    user: target.user,
+    token,
+    password: token,
+    restUrl,
+    endpoint: db.host,
+    port: db.port,
+    redisUrl: `${db.scheme}://${encodeURIComponent(target.user)}:${encodeURIComponent(token)}@${db.host}:${db.port}`,
+    env: { UPSTASH_REDIS_REST_URL: restUrl, UPSTASH_REDIS_REST_TOKEN: token },
+  };
+}
+
+/**
+ * Issues a fresh password: `rotate` adds it next to the current one (which
+ * becomes the previous), `revoke` replaces every password of the user with it
+ * in one call. Proven with a PING as the user before anything is removed or
+ * handed out; an overlap rotation that fails the proof removes the new
+ * password again, leaving everything as it was.
+ */
+async function issue(
+  ctx: AclContext,
+  settings: Inputs,
+  previous: RotationState | undefined,
+  mode: "rotate" | "revoke",
+  rulesChanged: boolean,
+): Promise<RotationState> {
+  const { what } = ctx;
+  const id = aclResourceId(ctx.target);
+  const before = await getUser(ctx);
+  if (before && !before.enabled) {
+    throw new PortableError(
+      `${what} is disabled (off), so no password of it works: enable it (ACL SETUSER … on) or delete the user to let this resource recreate it. Nothing was changed.`,
+    );
+  }
+  const token = await genToken(ctx);
+  const hash = sha256(token);
+  const creating = before === undefined;
+  const args = creating
+    ? ["on", `>${token}`, ...ruleArgs(ctx.target)]
+    : [
+        ...(mode === "revoke" ? ["resetpass"] : []),
+        `>${token}`,
+        ...(rulesChanged ? ruleArgs(ctx.target) : []),
+      ];
+  const mine = ours(previous?.aclPasswords);
+  // What the state says if the new password's fate stays unknown: the old settings (so the
+  // next `up` issues again), no credential that may be dead, the new password to be removed.
+  const unknownFate = (cause: string): Error => {
+    const kept = previous
+      ? mode === "revoke"
+        ? withoutCredentials(previous)
+        : previous
+      : { ...settings, rotatedAt: "", rotationCount: 0 };
+    return partialFailure(
+      `${cause} Run \`pulumi up\` again: it issues a fresh password and removes this one.`,
+      id,
+      {
+        ...kept,
+        aclPasswords: {
+          ...previous?.aclPasswords,
+          retired: [...(previous?.aclPasswords?.retired ?? []), hash],
+        },
+      },
+    );
+  };
+  try {
+    await setUser(
+      ctx,
+      args,
+      (info) =>
+        info !== undefined &&
+        info.passwords.includes(hash) &&
+        (mode !== "revoke" || info.passwords.length === 1),
+      [token],
+    );
+  } catch (error) {
+    if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
+    throw unknownFate(`${messageOf(error)}.`);
+  }
+
+  if (verifies(settings)) {
+    try {
+      await proveCredential("redis", ctx.db.host, token, what);
+    } catch (error) {
+      const reason = messageOf(error) ?? "unknown error";
+      if (mode === "revoke") {
+        throw partialFailure(
+          `Every password of ${what} was revoked (resetpass), but the data plane rejected the new one: ${reason} No credential is handed out. Run \`pulumi up\` again to issue a fresh one.`,
+          id,
+          {
+            ...withoutCredentials(previous ?? {}),
+            ...settings,
+            aclPasswords: { retired: [hash] },
+          },
+        );
+      }
+      try {
+        const info = await getUser(ctx);
+        if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
+          await acl(ctx, ["DELUSER", ctx.target.user], true);
+        } else await removePasswords(ctx, [hash], info);
+      } catch (rollbackError) {
+        throw unknownFate(
+          `The new password of ${what} was rejected by the data plane (${reason}), and removing it again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
+        );
+      }
+      throw new PortableError(
+        `The new password of ${what} was rejected by the data plane, so it was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
+      );
+    }
+  }
+
+  // The previous password stays only if it was handed out and is still on the user.
+  const current = previous?.aclPasswords?.current;
+  const kept =
+    mode === "rotate" &&
+    previous?.token !== undefined &&
+    current &&
+    before?.passwords.includes(current)
+      ? current
+      : undefined;
+  const state = compact({
+    ...settings,
+    ...outputsFor(ctx, token),
+    aclPasswords: compact({ current: hash, previous: kept }),
+    rotatedAt: new Date().toISOString(),
+    rotationCount: (previous?.rotationCount ?? 0) + 1,
+  }) as RotationState;
+  const retire =
+    mode === "revoke"
+      ? []
+      : mine.filter((h) => h !== kept && h !== hash && before?.passwords.includes(h));
+  try {
+    await removePasswords(ctx, retire, before);
+  } catch (error) {
+    throw partialFailure(
+      `A new password of ${what} was issued, proven and recorded, but removing an older one failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to remove it.`,
+      id,
+      { ...state, aclPasswords: { ...state.aclPasswords, retired: retire } },
+    );
+  }
+  return state;
+}
+
+function aclTargetOf(inputs: { target: unknown }): AclTarget {
+  return inputs.target as AclTarget;
+}
+
+export async function createAcl(settings: Inputs): Promise<dynamic.CreateResult<RotationState>> {
+  const target = aclTargetOf(settings);
+  const client = clientFor(settings);
+  dataPlaneBase();
+  const ctx = (await contextFor(client, target, true)) as AclContext;
+  const state = await issue(ctx, settings, undefined, "rotate", true);
+  return { id: aclResourceId(target), outs: state };
+}
+
+export async function updateAcl(
+  olds: RotationState,
+  settings: Inputs,
+): Promise<dynamic.UpdateResult<RotationState>> {
+  const target = aclTargetOf(settings);
+  const triggerChanged = !sameJson(olds.trigger, settings.trigger);
+  const revoke = !sameJson(olds.revokeAllOn, settings.revokeAllOn);
+  const rulesChanged = !sameJson(aclTargetOf(olds).rules, target.rules);
+  const unsettled = olds.token === undefined;
+  const retired = olds.aclPasswords?.retired ?? [];
+  const kept = withoutSettings(olds);
+  if (!triggerChanged && !revoke && !rulesChanged && !unsettled && retired.length === 0) {
+    return { outs: { ...kept, ...settings } as RotationState };
+  }
+  const client = clientFor(settings);
+  dataPlaneBase();
+  const ctx = (await contextFor(client, target, true)) as AclContext;
+  if (revoke) return { outs: await issue(ctx, settings, olds, "revoke", rulesChanged) };
+  if (triggerChanged || unsettled) {
+    return { outs: await issue(ctx, settings, olds, "rotate", rulesChanged) };
+  }
+  const info = await getUser(ctx);
+  // The user is gone: its credentials died with it, so issue new ones.
+  if (!info) return { outs: await issue(ctx, settings, olds, "rotate", true) };
+  if (rulesChanged) await setUser(ctx, ruleArgs(target), undefined);
+  await removePasswords(ctx, retired, info);
+  const passwords = compact({ ...olds.aclPasswords, retired: undefined });
+  return { outs: { ...kept, ...settings, aclPasswords: passwords } as RotationState };
+}
+
+/**
+ * Refresh: the user gone, disabled, or without the current password means
+ * the credentials handed out no longer work; they are dropped from the state
+ * (consumers get none) and the next `pulumi up` issues new ones.
+ */
+export async function readAcl(
+  id: string,
+  props: RotationState,
+): Promise<dynamic.ReadResult<RotationState>> {
+  const target = aclTargetOf(props);
+  const client = clientFor(props);
+  const db = await readDatabase(client, target, false);
+  if (!db) return { id: "", props: {} as RotationState };
+  const ctx: AclContext = { target, db, what: describeUser(target) };
+  const info = db.aclEnabled ? await getUser(ctx) : undefined;
+  const live = info?.enabled ? info.passwords : [];
+  const current = props.aclPasswords?.current;
+  const working = props.token !== undefined && current !== undefined && live.includes(current);
+  const passwords = compact({
+    current: current && info?.passwords.includes(current) ? current : undefined,
+    previous:
+      props.aclPasswords?.previous && info?.passwords.includes(props.aclPasswords.previous)
+        ? props.aclPasswords.previous
+        : undefined,
+    retired: props.aclPasswords?.retired?.filter((hash) => info?.passwords.includes(hash)),
+  });
+  const refreshed = compact({
+    ...withoutCredentials(props),
+    ...(working
+      ? outputsFor(ctx, props.token as string)
+      : { resourceId: db.id, user: target.user }),
+    aclPasswords: passwords,
+  }) as RotationState;
+  return { id, props: sameJson(refreshed, props) ? props : refreshed };
+}
+
+/**
+ * onDelete "rotate": delete the user (every password it has dies), unless it
+ * holds passwords this resource never issued (a replacement added its own):
+ * then remove only this resource's. Fails loudly when that cannot be done.
+ */
+export async function deleteAcl(props: RotationState): Promise<void> {
+  if ((props.onDelete ?? "keep") !== "rotate") return;
+  const target = aclTargetOf(props);
+  try {
+    const ctx = await contextFor(clientFor(props), target, false);
+    if (!ctx) return; // the database is gone, and its users with it
+    const info = await getUser(ctx);
+    if (!info) return;
+    const mine = ours(props.aclPasswords);
+    if (info.passwords.every((hash) => mine.includes(hash))) {
+      await acl(ctx, ["DELUSER", target.user], true);
+    } else await removePasswords(ctx, mine, info);
+  } catch (error) {
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(
+      `onDelete "rotate": could not revoke the passwords of ${describeUser(target)}: ${messageOf(error) ?? "unknown error"}`,
+    );
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * QStash signing keys (`target.type: "qstash-signing-keys"`). QStash signs
+ * with `current`; receivers verify with `current`, then `next`. A roll makes
+ * `next` the new `current` and generates a new `next`, so one roll keeps
+ * every receiver that holds the pair working, and two rolls before receivers
+ * update break all of them. Create therefore adopts the keys as they are
+ * (creating the resource must not break receivers); a trigger change rolls
+ * once, never sooner than `minRollInterval` after the previous roll. The
+ * user's QStash token is read from the Developer API inside each operation
+ * and never stored.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import {
+  clientFor,
+  compact,
+  partialFailure,
+  sameJson,
+  verifies,
+  withoutSettings,
+  type Inputs,
+  type RotationState,
+} from "../common";
+import {
+  dataPlaneBase,
+  dataPlaneRequest,
+  DataPlaneError,
+  isDataPlaneError,
+} from "../dataPlane/client";
+import type { UpstashClient } from "../http/client";
+import { messageOf, PortableError } from "../http/errors";
+import { periodEnd } from "../rotationWindow";
+import {
+  readExistingTarget,
+  readTarget,
+  type IssuedCredentials,
+  type QStashSigningKeysTarget,
+  type QStashTarget,
+} from "../targets";
+
+interface SigningKeys {
+  current: string;
+  next: string;
+}
+
+export const DEFAULT_MIN_ROLL_INTERVAL = "24h";
+const KEY_FIELDS = ["currentSigningKey", "nextSigningKey", "env"];
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The QStash user whose keys these are, as the `qstash` target resolves it. */
+function userTarget(target: QStashSigningKeysTarget): QStashTarget {
+  const id = target.qstashUserId?.trim();
+  return id ? { type: "qstash", qstashUserId: id } : { type: "qstash" };
+}
+
+const describeKeys = (target: QStashSigningKeysTarget): string =>
+  target.qstashUserId
+    ? `the signing keys of QStash user ${target.qstashUserId.trim()}`
+    : "the signing keys of the account's QStash user";
+
+export const signingKeysId = (state: Partial<RotationState>): string =>
+  `qstash-signing-keys/${state.qstashApi === "legacy" ? "account" : state.resourceId || "account"}`;
+
+const recordOf = (state: Partial<RotationState>) => ({
+  resourceId: state.resourceId,
+  qstashApi: state.qstashApi,
+});
+
+function keysOf(body: unknown, operation: string, host: string): SigningKeys {
+  const { current, next } = (body ?? {}) as Record<string, unknown>;
+  if (typeof current !== "string" || typeof next !== "string" || !current || !next) {
+    throw new DataPlaneError("malformed_response", {
+      operation,
+      host,
+      status: 200,
+      detail: "no current/next keys in the answer",
+      attempts: 1,
+      outcomeUnknown: false,
+    });
+  }
+  return { current, next };
+}
+
+async function readKeys(
+  user: IssuedCredentials,
+  what: string,
+  budgetMs?: number,
+): Promise<SigningKeys> {
+  const operation = `read ${what} (GET /v2/keys)`;
+  const body = await dataPlaneRequest({
+    method: "GET",
+    host: user.endpoint,
+    path: "/v2/keys",
+    token: user.token,
+    operation,
+    budgetMs,
+    secrets: [user.readOnlyToken],
+  });
+  return keysOf(body, operation, user.endpoint);
+}
+
+const same = (a: SigningKeys, b: SigningKeys): boolean =>
+  a.current === b.current && a.next === b.next;
+
+/**
+ * `POST /v2/keys/rotate`, exactly once: a lost answer is settled by reading
+ * the keys (rolled when the live `current` is the recorded `next`); it is sent
+ * again only after QStash answered and the keys proved unchanged.
+ */
+async function roll(
+  user: IssuedCredentials,
+  recorded: SigningKeys,
+  what: string,
+): Promise<SigningKeys> {
+  const operation = `roll ${what} (POST /v2/keys/rotate)`;
+  for (let sends = 1; ; sends++) {
+    try {
+      const body = await dataPlaneRequest({
+        method: "POST",
+        host: user.endpoint,
+        path: "/v2/keys/rotate",
+        token: user.token,
+        operation,
+        idempotent: false,
+        secrets: [user.readOnlyToken],
+      });
+      return keysOf(body, operation, user.endpoint);
+    } catch (error) {
+      if (!isDataPlaneError(error)) throw error;
+      const unreadable = error.code === "malformed_response";
+      if (!unreadable && !error.outcomeUnknown) throw error; // refused: nothing rolled
+      const { status } = error;
+      const answered = unreadable || (status !== undefined && status !== 502 && status !== 504);
+      for (let reads = 1; reads <= 3; reads++) {
+        let live: SigningKeys;
+        try {
+          live = await readKeys(user, what);
+        } catch (readError) {
+          throw new PortableError(
+            `The roll of ${what} got no usable answer (${messageOf(error)}), and reading the keys to find out failed: ${messageOf(readError)} Run \`pulumi up\` again: it reads the keys first and never rolls twice.`,
+          );
+        }
+        if (live.current === recorded.next) return live;
+        if (!same(live, recorded)) break;
+        if (answered) break;
+        await pause(1000);
+      }
+      if (answered && !unreadable && sends < 2) continue;
+      throw new PortableError(
+        `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. Run \`pulumi up\` again: it reads the keys first, records a roll that took effect, and never rolls twice.`,
+      );
+    }
+  }
+}
+
+function outputsFor(user: IssuedCredentials, keys: SigningKeys): Partial<RotationState> {
+  return {
+    resourceId: user.resourceId,
+    qstashApi: user.qstashApi,
+    restUrl: user.restUrl,
+    endpoint: user.endpoint,
+    currentSigningKey: keys.current,
+    nextSigningKey: keys.next,
+    env: { QSTASH_CURRENT_SIGNING_KEY: keys.current, QSTASH_NEXT_SIGNING_KEY: keys.next },
+  };
+}
+
+const keysTarget = (inputs: { target: unknown }): QStashSigningKeysTarget =>
+  inputs.target as QStashSigningKeysTarget;
+
+async function liveUser(client: UpstashClient, settings: Inputs, state: Partial<RotationState>) {
+  return readExistingTarget(client, userTarget(keysTarget(settings)), recordOf(state));
+}
+
+/** Create adopts the current keys: no roll, so receivers that work keep working. */
+export async function createSigningKeys(
+  settings: Inputs,
+): Promise<dynamic.CreateResult<RotationState>> {
+  const client = clientFor(settings);
+  dataPlaneBase();
+  const user = await liveUser(client, settings, {});
+  const keys = await readKeys(user, describeKeys(keysTarget(settings)));
+  const state = compact({
+    ...settings,
+    ...outputsFor(user, keys),
+    rotatedAt: "",
+    rotationCount: 0,
+  }) as RotationState;
+  return { id: signingKeysId(state), outs: state };
+}
+
+function guard(olds: RotationState, settings: Inputs, what: string): void {
+  const interval = settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL;
+  if (!olds.rotatedAt || Number.isNaN(Date.parse(olds.rotatedAt))) return;
+  const end = periodEnd(interval, new Date(olds.rotatedAt));
+  if (Date.now() >= end.getTime()) return;
+  throw new PortableError(
+    `Refusing to roll ${what} again: the last roll was at ${olds.rotatedAt}, less than minRollInterval (${interval}) ago. Receivers verify with the current and the next key; rolling twice before every receiver has the keys of the last roll replaces both, and they reject every message (Upstash: "Rolling your keys twice without updating your applications will cause your apps to reject all requests"). Roll the new keys out to every receiver first. To roll anyway, set minRollInterval to "0min" for this run. Nothing was changed.`,
+  );
+}
+
+/** A trigger change rolls the keys once; an unsettled state adopts the live keys. */
+export async function updateSigningKeys(
+  olds: RotationState,
+  settings: Inputs,
+): Promise<dynamic.UpdateResult<RotationState>> {
+  const what = describeKeys(keysTarget(settings));
+  const triggerChanged = !sameJson(olds.trigger, settings.trigger);
+  const unsettled = olds.currentSigningKey === undefined || olds.nextSigningKey === undefined;
+  const kept = withoutSettings(olds);
+  if (!triggerChanged && !unsettled) return { outs: { ...kept, ...settings } as RotationState };
+  const client = clientFor(settings);
+  dataPlaneBase();
+  const user = await liveUser(client, settings, olds);
+  const live = await readKeys(user, what);
+  const carried = Object.fromEntries(
+    Object.entries(kept).filter(([key]) => !KEY_FIELDS.includes(key)),
+  );
+  const { currentSigningKey: current, nextSigningKey: next } = olds;
+  if (!triggerChanged || current === undefined || next === undefined) {
+    return {
+      outs: compact({ ...carried, ...settings, ...outputsFor(user, live) }) as RotationState,
+    };
+  }
+  const recorded = { current, next };
+  let rolled: SigningKeys;
+  if (same(live, recorded)) {
+    guard(olds, settings, what);
+    rolled = await roll(user, recorded, what);
+  } else if (live.current === recorded.next) {
+    // One roll already happened since the keys were recorded (an earlier run whose answer was
+    // lost, or a roll elsewhere): that is this rotation's roll, not a reason for a second one.
+    rolled = live;
+  } else {
+    throw new PortableError(
+      `Refusing to roll ${what}: they changed by more than one roll since this resource recorded them, so receivers may hold neither. Run \`pulumi refresh\` to record the live keys and roll them out to every receiver, then \`pulumi up\`. Nothing was changed.`,
+    );
+  }
+  const state = compact({
+    ...carried,
+    ...settings,
+    ...outputsFor(user, rolled),
+    rotatedAt: new Date().toISOString(),
+    rotationCount: (olds.rotationCount ?? 0) + 1,
+  }) as RotationState;
+  if (verifies(settings)) {
+    let confirmed = false;
+    const deadline = Date.now() + 5000;
+    let reason = "the keys read back differ from the rolled ones";
+    while (!confirmed && Date.now() < deadline) {
+      try {
+        confirmed = same(await readKeys(user, what, Math.max(1, deadline - Date.now())), rolled);
+      } catch (error) {
+        reason = messageOf(error) ?? "unknown error";
+      }
+      if (!confirmed) await pause(250);
+    }
+    if (!confirmed) {
+      const withoutKeys = Object.fromEntries(
+        Object.entries(state).filter(([key]) => !KEY_FIELDS.includes(key)),
+      );
+      throw partialFailure(
+        `${what} were rolled, but reading them back did not confirm the new pair (${reason}). No keys are handed out; run \`pulumi up\` again to record the live keys (without another roll).`,
+        signingKeysId(state),
+        withoutKeys,
+      );
+    }
+  }
+  return { outs: state };
+}
+
+/** Refresh records keys rolled elsewhere; a user proven deleted drops the resource. */
+export async function readSigningKeys(
+  id: string,
+  props: RotationState,
+): Promise<dynamic.ReadResult<RotationState>> {
+  const user = await readTarget(clientFor(props), userTarget(keysTarget(props)), recordOf(props));
+  if (!user) return { id: "", props: {} as RotationState };
+  const live = await readKeys(user, describeKeys(keysTarget(props)));
+  const refreshed = compact({ ...props, ...outputsFor(user, live) }) as RotationState;
+  return { id, props: sameJson(refreshed, props) ? props : refreshed };
+}

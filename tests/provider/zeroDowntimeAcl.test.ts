@@ -1,0 +1,424 @@
+import assert from "assert";
+import { addRedis, FIXTURE_IDS } from "../../emulator/state";
+import type { RotationState } from "../../provider";
+import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { aclPasswords, asAdmin, pingStatus, redisRest, sha256 } from "../helpers/dataPlane";
+import {
+  createThroughProvider,
+  provider,
+  updateThroughProvider,
+  useEmulator,
+} from "../helpers/emulator";
+import { assertNoSecrets } from "../helpers/secrets";
+
+const APP = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "app" } as const;
+
+async function failureOf(action: Promise<unknown>): Promise<Error> {
+  try {
+    await action;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail("expected the operation to fail");
+}
+
+/** The properties a partial failure asks the engine to record, unwrapped as the engine does. */
+function recordedBy(error: unknown): RotationState {
+  const properties = (error as { properties?: Record<string, unknown> }).properties;
+  assert.ok(properties, `not a partial failure: ${String(error)}`);
+  const unwrap = (value: unknown): unknown =>
+    value && typeof value === "object" && "value" in value
+      ? (value as { value: unknown }).value
+      : value;
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, value]) => [key, unwrap(value)]),
+  ) as unknown as RotationState;
+}
+
+describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", function () {
+  this.timeout(60_000);
+  const ctx = useEmulator();
+  const db = () => ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!;
+  /** ACL commands and PINGs sent to the data plane (POST = ACL command, GET = verification). */
+  const dataPlane = (method?: string) =>
+    ctx.dataPlaneLog.filter((entry) => !method || entry.method === method);
+
+  it("create issues a password for a new user, proves it with PING and hands it out; the database's own credentials are untouched", async () => {
+    const before = { ...db() };
+    const { id, state } = await createThroughProvider({ target: APP });
+    assert.strictEqual(id, `redis/${FIXTURE_IDS.redis}/user/app`);
+    assert.strictEqual(ctx.emulator.rotations().length, 0, "no Developer API reset");
+    assert.strictEqual(db().rest_token, before.rest_token);
+    assert.strictEqual(state.user, "app");
+    assert.strictEqual(state.password, state.token);
+    assert.strictEqual(
+      state.redisUrl,
+      `rediss://app:${encodeURIComponent(state.token!)}@${db().endpoint}:${db().port}`,
+    );
+    assert.deepStrictEqual(state.env, {
+      UPSTASH_REDIS_REST_URL: `https://${db().endpoint}`,
+      UPSTASH_REDIS_REST_TOKEN: state.token,
+    });
+    assert.deepStrictEqual(state.aclPasswords, { current: sha256(state.token!) });
+    assert.strictEqual(await pingStatus(ctx.emulator, state.token!), 200);
+    assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(state.token!)]);
+    assert.ok(
+      dataPlane("GET").some((entry) => entry.path.endsWith("/ping") && entry.status === 200),
+      "the new password was not proven with PING",
+    );
+    // The admin channel (the database's own REST token) is never stored.
+    const stored = JSON.stringify(state);
+    for (const secret of [db().rest_token, db().password, db().read_only_rest_token]) {
+      assert.ok(!stored.includes(secret), "the state holds the database's own credentials");
+    }
+    // Default rules: everything but the dangerous commands.
+    assert.strictEqual(
+      (await redisRest(ctx.emulator, state.token!, ["SET", "k", "v"])).status,
+      200,
+    );
+    const flush = await redisRest(ctx.emulator, state.token!, ["FLUSHALL"]);
+    assert.strictEqual(flush.status, 400);
+    assert.match(flush.error ?? "", /NOPERM/);
+  });
+
+  it("after each of three rotations exactly {current, previous} work (PING)", async () => {
+    const created = await createThroughProvider({ target: APP, trigger: 0 });
+    const tokens = [created.state.token!];
+    let state = created.state;
+    for (let rotation = 1; rotation <= 3; rotation++) {
+      state = (await updateThroughProvider(created.id, state, { trigger: rotation })).state;
+      tokens.push(state.token!);
+      const statuses = await Promise.all(tokens.map((token) => pingStatus(ctx.emulator, token)));
+      const expected = tokens.map((_token, index) => (index >= rotation - 1 ? 200 : 401));
+      assert.deepStrictEqual(statuses, expected, `after rotation ${rotation}`);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(tokens[rotation - 1]), sha256(tokens[rotation])].sort(),
+      );
+      assert.deepStrictEqual(state.aclPasswords, {
+        current: sha256(tokens[rotation]),
+        previous: sha256(tokens[rotation - 1]),
+      });
+      assert.strictEqual(state.rotationCount, rotation + 1);
+    }
+    assert.strictEqual(ctx.emulator.rotations().length, 0, "no Developer API reset");
+  });
+
+  it("a rules change alone is applied without rotating", async () => {
+    const created = await createThroughProvider({ target: APP });
+    const posts = dataPlane("POST").length;
+    const updated = await updateThroughProvider(created.id, created.state, {
+      target: { ...APP, rules: ["~cache:*", "+get", "+set"] },
+    });
+    assert.strictEqual(updated.changed, true);
+    assert.deepStrictEqual(updated.replaces, []);
+    assert.strictEqual(updated.state.token, created.state.token, "rotated on a rules change");
+    assert.strictEqual(dataPlane("POST").length - posts, 2, "more than GETUSER and one SETUSER");
+    assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(created.state.token!)]);
+    const token = created.state.token!;
+    assert.strictEqual((await redisRest(ctx.emulator, token, ["SET", "cache:x", "1"])).status, 200);
+    const denied = await redisRest(ctx.emulator, token, ["SET", "other", "1"]);
+    assert.match(denied.error ?? "", /NOPERM/);
+    assert.match((await redisRest(ctx.emulator, token, ["DEL", "cache:x"])).error ?? "", /NOPERM/);
+  });
+
+  it("another user, or leaving ACL mode, is a replacement", async () => {
+    const created = await createThroughProvider({ target: APP });
+    const other = await provider.diff!(created.id, created.state, {
+      ...created.state,
+      target: { ...APP, user: "worker" },
+    });
+    assert.deepStrictEqual(other.replaces, ["target"]);
+    const database = await provider.diff!(created.id, created.state, {
+      ...created.state,
+      target: { type: "redis", databaseId: FIXTURE_IDS.redis },
+    });
+    assert.deepStrictEqual(database.replaces, ["target"], "leaving ACL mode is a replacement");
+  });
+
+  it("works when the provider is loaded the way the dynamic-provider host loads it (ACL user, signing keys)", async () => {
+    const { text, containsSecrets } = await serializeProvider();
+    assert.strictEqual(containsSecrets, false);
+    const loaded = loadSerializedProvider(text);
+    const checked = await loaded.check!({}, { target: APP, trigger: 1 });
+    assert.deepStrictEqual(checked.failures, []);
+    const created = await loaded.create(checked.inputs);
+    const rotated = await loaded.update!(created.id, created.outs, {
+      ...checked.inputs,
+      trigger: 2,
+    });
+    assert.strictEqual(await pingStatus(ctx.emulator, created.outs.token), 200);
+    assert.strictEqual(await pingStatus(ctx.emulator, rotated.outs!.token), 200);
+    const keys = await loaded.check!({}, { target: { type: "qstash-signing-keys" } });
+    const adopted = await loaded.create(keys.inputs);
+    assert.ok(adopted.outs.currentSigningKey);
+    // Errors keep their names and messages there too.
+    ctx.emulator.data.redis.get(FIXTURE_IDS.redis)!.db_acl_enabled = "false";
+    await assert.rejects(
+      loaded.update!(created.id, rotated.outs, { ...checked.inputs, trigger: 3 }),
+      (error: Error) => error.name === "AclUnavailableError" && /free tier/.test(error.message),
+    );
+  });
+
+  describe("refresh records drift", () => {
+    it("the current password removed elsewhere: no credentials are handed out, and the next up issues new ones", async () => {
+      const created = await createThroughProvider({ target: APP });
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `<${created.state.token}`]);
+      const read = await provider.read!(created.id, created.state);
+      assert.strictEqual(read.id, created.id);
+      assert.strictEqual(read.props!.token, undefined);
+      assert.strictEqual(read.props!.env, undefined);
+      assert.strictEqual(read.props!.redisUrl, undefined);
+      assert.strictEqual(read.props!.user, "app");
+      const diff = await provider.diff!(created.id, read.props!, created.state);
+      assert.strictEqual(diff.changes, true);
+      const healed = await updateThroughProvider(created.id, read.props!, {});
+      assert.notStrictEqual(healed.state.token, undefined);
+      assert.strictEqual(await pingStatus(ctx.emulator, healed.state.token!), 200);
+    });
+
+    it("the user deleted elsewhere: no credentials; the next up recreates the user", async () => {
+      const created = await createThroughProvider({ target: APP });
+      await asAdmin(ctx.emulator, ["ACL", "DELUSER", "app"]);
+      const read = await provider.read!(created.id, created.state);
+      assert.strictEqual(read.props!.token, undefined);
+      const healed = await updateThroughProvider(created.id, read.props!, {});
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(healed.state.token!),
+      ]);
+    });
+
+    it("nothing changed: refresh reports the state as it was", async () => {
+      const created = await createThroughProvider({ target: APP });
+      const read = await provider.read!(created.id, created.state);
+      assert.deepStrictEqual(read.props, created.state);
+    });
+
+    it("the database deleted: the resource is gone", async () => {
+      const created = await createThroughProvider({ target: APP });
+      ctx.emulator.data.redis.delete(FIXTURE_IDS.redis);
+      assert.strictEqual((await provider.read!(created.id, created.state)).id, "");
+    });
+  });
+
+  it("incident response: changing revokeAllOn kills every password of the user in one up, also ones this resource never issued", async () => {
+    const created = await createThroughProvider({ target: APP, trigger: 1 });
+    const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+    // A password someone else added by hand.
+    const outside = (await asAdmin(ctx.emulator, ["ACL", "GENTOKEN", "app"])).result as string;
+    await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `>${outside}`]);
+    const old = [created.state.token!, rotated.state.token!, outside];
+    assert.deepStrictEqual(
+      await Promise.all(old.map((token) => pingStatus(ctx.emulator, token))),
+      [200, 200, 200],
+    );
+
+    const revoked = await updateThroughProvider(created.id, rotated.state, {
+      revokeAllOn: "leak-2026-11-23",
+    });
+    assert.deepStrictEqual(
+      await Promise.all(old.map((token) => pingStatus(ctx.emulator, token))),
+      [401, 401, 401],
+    );
+    assert.strictEqual(await pingStatus(ctx.emulator, revoked.state.token!), 200);
+    assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(revoked.state.token!)]);
+    assert.deepStrictEqual(revoked.state.aclPasswords, { current: sha256(revoked.state.token!) });
+
+    // The next rotation overlaps again.
+    const next = await updateThroughProvider(created.id, revoked.state, { trigger: 3 });
+    assert.strictEqual(await pingStatus(ctx.emulator, revoked.state.token!), 200);
+    assert.strictEqual(await pingStatus(ctx.emulator, next.state.token!), 200);
+  });
+
+  describe("delete", () => {
+    it('onDelete "rotate" deletes the user when every password on it is this resource\'s', async () => {
+      const created = await createThroughProvider({ target: APP, onDelete: "rotate", trigger: 1 });
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      await provider.delete!(created.id, rotated.state);
+      assert.strictEqual(await aclPasswords(ctx.emulator, "app"), undefined, "user not deleted");
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 401);
+    });
+
+    it("after a replacement, delete removes only this resource's passwords and leaves the replacement's working", async () => {
+      const old = await createThroughProvider({ target: APP, onDelete: "rotate", trigger: 1 });
+      const oldRotated = await updateThroughProvider(old.id, old.state, { trigger: 2 });
+      // The engine creates the replacement first (it adds its password to the same user) …
+      const replacement = await createThroughProvider({ target: APP, onDelete: "rotate" });
+      assert.strictEqual(await pingStatus(ctx.emulator, oldRotated.state.token!), 200);
+      // … then deletes the replaced resource.
+      await provider.delete!(old.id, oldRotated.state);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(replacement.state.token!),
+      ]);
+      assert.strictEqual(await pingStatus(ctx.emulator, replacement.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, old.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, oldRotated.state.token!), 401);
+    });
+
+    it('onDelete "keep" leaves the user and its passwords', async () => {
+      const created = await createThroughProvider({ target: APP });
+      const posts = ctx.dataPlaneLog.length;
+      await provider.delete!(created.id, created.state);
+      assert.strictEqual(ctx.dataPlaneLog.length, posts, "keep made a data-plane call");
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+    });
+  });
+
+  describe("databases without ACL", () => {
+    it("db_acl_enabled false (free tier): a clear error naming the cause and the alternative; nothing reset or sent", async () => {
+      const free = addRedis(ctx.emulator.data);
+      free.db_acl_enabled = "false";
+      const before = { ...free };
+      const error = await failureOf(
+        createThroughProvider({ target: { ...APP, databaseId: free.database_id } }),
+      );
+      assert.strictEqual(error.name, "AclUnavailableError");
+      assert.match(error.message, /db_acl_enabled/);
+      assert.match(error.message, /free tier has no ACL/);
+      assert.match(error.message, /remove target\.user/);
+      assert.match(error.message, /Nothing was changed/);
+      assert.strictEqual(ctx.emulator.rotations().length, 0);
+      assert.deepStrictEqual(ctx.dataPlaneLog, [], "an ACL call was sent");
+      assert.strictEqual(free.rest_token, before.rest_token);
+      assertNoSecrets(error, [free.rest_token, free.password]);
+    });
+
+    it("ACL refused over REST (400): the same clear error, nothing changed", async () => {
+      ctx.emulator.faults = [
+        {
+          kind: "status",
+          status: 400,
+          method: "POST",
+          path: "^/data-plane/",
+          body: '{"error":"ERR ACL is not supported over REST"}',
+          contentType: "application/json",
+        },
+      ];
+      const error = await failureOf(createThroughProvider({ target: APP }));
+      assert.strictEqual(error.name, "AclUnavailableError");
+      assert.match(error.message, /refused ACL over its REST API/);
+      assert.match(error.message, /not supported over REST/);
+      assert.match(error.message, /remove target\.user/);
+      assert.strictEqual(ctx.emulator.rotations().length, 0);
+      ctx.emulator.faults = [];
+      assert.strictEqual(await aclPasswords(ctx.emulator, "app"), undefined);
+      assertNoSecrets(error, [db().rest_token]);
+    });
+  });
+
+  describe("exactly once", () => {
+    it("a SETUSER whose answer is lost is settled by GETUSER, not sent again", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const baseline = ctx.dataPlaneLog.length;
+      await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      const perRotation = ctx.dataPlaneLog.length - baseline; // GETUSER, GENTOKEN, SETUSER, PING, SETUSER (removal: none yet)
+
+      const again = await createThroughProvider({ target: { ...APP, user: "other" }, trigger: 1 });
+      const start = ctx.dataPlaneLog.length;
+      // The third data-plane POST of the rotation is the SETUSER that adds the new password.
+      ctx.emulator.faults = [
+        {
+          kind: "drop",
+          afterWork: true,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 2,
+          times: 1,
+        },
+      ];
+      const updated = await updateThroughProvider(again.id, again.state, { trigger: 2 });
+      const requests = ctx.dataPlaneLog.slice(start);
+      assert.strictEqual(requests[2].fault, "drop");
+      assert.strictEqual(
+        requests.length,
+        perRotation + 1,
+        "one GETUSER settles the lost answer; nothing else is sent",
+      );
+      assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, again.state.token!), 200);
+      assert.strictEqual((await aclPasswords(ctx.emulator, "other"))!.length, 2);
+    });
+
+    it("a SETUSER that provably never arrived is sent again once GETUSER shows it did not take effect", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      ctx.emulator.faults = [
+        { kind: "status", status: 503, method: "POST", path: "^/data-plane/", after: 2, times: 1 },
+      ];
+      const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(updated.state.token!)].sort(),
+      );
+    });
+  });
+
+  describe("verification before hand-out", () => {
+    it("a new password the data plane rejects is removed again: the rotation fails with nothing lost", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      const before = await aclPasswords(ctx.emulator, "app");
+      // Every password that did not work yet is refused for a long while.
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 1000 });
+      const error = await failureOf(
+        updateThroughProvider(created.id, rotated.state, { trigger: 3 }),
+      );
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, {});
+      assert.match(error.message, /rejected by the data plane, so it was removed again/);
+      assert.match(error.message, /nothing changed/);
+      assert.strictEqual((error as { properties?: unknown }).properties, undefined);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), before);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 200);
+      assertNoSecrets(error, [created.state.token!, rotated.state.token!, db().rest_token]);
+      // The same rotation succeeds once the data plane accepts new passwords.
+      const retried = await updateThroughProvider(created.id, rotated.state, { trigger: 3 });
+      assert.strictEqual(await pingStatus(ctx.emulator, retried.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+    });
+
+    it("a create whose password is rejected deletes the user it created", async () => {
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 1000 });
+      const error = await failureOf(createThroughProvider({ target: APP }));
+      assert.match(error.message, /removed again/);
+      assert.strictEqual(await aclPasswords(ctx.emulator, "app"), undefined);
+    });
+
+    it("a password still propagating (a few 401s) is accepted within the retry budget", async () => {
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 2 });
+      const { state } = await createThroughProvider({ target: APP });
+      const pings = ctx.dataPlaneLog.filter((entry) => entry.path.endsWith("/ping"));
+      assert.deepStrictEqual(
+        pings.map((entry) => entry.status),
+        [401, 401, 200],
+      );
+      assert.ok(state.token);
+    });
+
+    it("an incident revoke whose new password is rejected is a partial failure that hands nothing out; the next up issues a working one", async () => {
+      const created = await createThroughProvider({ target: APP });
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 1000 });
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, { revokeAllOn: 1 }),
+      );
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, {});
+      assert.match(error.message, /Every password of ACL user "app" .* was revoked/);
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.token, undefined);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+      const healed = await updateThroughProvider(created.id, recorded, { revokeAllOn: 1 });
+      assert.strictEqual(await pingStatus(ctx.emulator, healed.state.token!), 200);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(healed.state.token!),
+      ]);
+    });
+
+    it("verify: false issues the password without a PING", async () => {
+      const { state } = await createThroughProvider({ target: APP, verify: false });
+      assert.ok(!ctx.dataPlaneLog.some((entry) => entry.path.endsWith("/ping")));
+      assert.strictEqual(await pingStatus(ctx.emulator, state.token!), 200);
+    });
+  });
+});
