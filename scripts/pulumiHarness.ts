@@ -118,6 +118,8 @@ export function plainStackExport(stack: Stack): string {
     cwd: workspace.workDir,
     env: { ...process.env, ...workspace.envVars },
     encoding: "utf8",
+    // Each resource stores the provider text twice: from sources that is over 1 MB for a few.
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
