@@ -14,8 +14,8 @@ import { addRedis } from "../emulator/state";
 import { packPackage, unpackIntoProject } from "../tests/harness/packedPackage";
 import { PulumiUser } from "../tests/harness/pulumiCli";
 import { makeTempRoot } from "../tests/harness/tempProject";
-import { ensurePulumiCli } from "../scripts/pulumiHarness";
-import { printTable } from "../scripts/textTable";
+import { ensurePulumiCli } from "../tests/harness/pulumiHarness";
+import { printTable } from "../tests/harness/textTable";
 
 const PROJECT_FILE = (name: string): string =>
   ["name: " + name, "runtime:", "  name: nodejs", "  options:", "    typescript: true", ""].join(

@@ -17,10 +17,10 @@ import { addIndex, addRedis, DEFAULT_ACCOUNT } from "../emulator/state";
 import { credentialRotationProvider as provider, CredentialRotation } from "../provider";
 import { forgetSharedRequestGate } from "../provider/http/concurrency";
 import type { RotationTarget } from "../provider/targets";
-import { localStack, REPO_ROOT } from "../scripts/pulumiHarness";
-import { installPackedPackage } from "../scripts/installedPackage";
-import { serializeProvider } from "../scripts/serializedProvider";
-import { printTable } from "../scripts/textTable";
+import { localStack, REPO_ROOT } from "../tests/harness/pulumiHarness";
+import { installPackedPackage } from "../tests/harness/installedPackage";
+import { serializeProvider } from "../tests/harness/serializedProvider";
+import { printTable } from "../tests/harness/textTable";
 import { createThroughProvider } from "../tests/helpers/emulator";
 import { engineCost } from "./engineCost";
 

@@ -11,7 +11,7 @@ import path from "path";
 import { dataPlaneStatus, startEmulator } from "../emulator/server";
 import { makeTempRoot } from "../tests/harness/tempProject";
 import { PulumiUser } from "../tests/harness/pulumiCli";
-import { ensurePulumiCli, filesContaining, REPO_ROOT } from "./pulumiHarness";
+import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../tests/harness/pulumiHarness";
 
 const STACK = "organization/upstash-credential-rotation/demo";
 const STACK_CONFIG = path.join(REPO_ROOT, "Pulumi.demo.yaml");

@@ -2,7 +2,7 @@ import assert from "assert";
 import path from "path";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli } from "../../scripts/pulumiHarness";
+import { ensurePulumiCli } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
 import {
   cliFailure,

@@ -3,7 +3,7 @@ import { readFileSync } from "fs";
 import path from "path";
 import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli, filesContaining } from "../../scripts/pulumiHarness";
+import { ensurePulumiCli, filesContaining } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
 import { copyExample, exportedResources, finishWorkRoot } from "../harness/repoProject";
 import { makeTempRoot } from "../harness/tempProject";

@@ -5,7 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { CredentialRotation } from "../../provider";
-import { localStack, plainStackExport } from "../../scripts/pulumiHarness";
+import { localStack, plainStackExport } from "../harness/pulumiHarness";
 
 /**
  * The promises whose order the engine decides: a replacement is created

@@ -4,9 +4,9 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
-import { installPackedPackage } from "../../scripts/installedPackage";
-import { filesContaining, localStack } from "../../scripts/pulumiHarness";
-import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { installPackedPackage } from "../harness/installedPackage";
+import { filesContaining, localStack } from "../harness/pulumiHarness";
+import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 import { setEnvironment } from "../helpers/environment";
 
 type PackageExports = typeof import("../../provider");

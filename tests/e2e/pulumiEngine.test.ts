@@ -3,7 +3,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { CredentialRotation } from "../../provider";
-import { filesContaining, localStack, plainStackExport } from "../../scripts/pulumiHarness";
+import { filesContaining, localStack, plainStackExport } from "../harness/pulumiHarness";
 
 /**
  * The real Pulumi CLI (scripts/ensure-pulumi.sh) on a local file backend: the

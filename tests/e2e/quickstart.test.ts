@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync } from "fs";
 import path from "path";
 import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../../scripts/pulumiHarness";
+import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../harness/pulumiHarness";
 import { ensureNode } from "../harness/node22";
 import { PACKAGE_NAME, packPackage } from "../harness/packedPackage";
 import { PulumiUser } from "../harness/pulumiCli";

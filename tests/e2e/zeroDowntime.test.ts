@@ -6,12 +6,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { addRedis, FIXTURE_IDS } from "../../emulator/state";
 import { CredentialRotation } from "../../provider";
-import {
-  filesContaining,
-  localStack,
-  projectProgram,
-  REPO_ROOT,
-} from "../../scripts/pulumiHarness";
+import { filesContaining, localStack, projectProgram, REPO_ROOT } from "../harness/pulumiHarness";
 import { aclPasswords, pingStatus, redisRest } from "../helpers/dataPlane";
 
 const example = (name: string): string => path.join(REPO_ROOT, "examples", "zero-downtime", name);

@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "fs";
 import path from "path";
-import { REPO_ROOT } from "../../scripts/pulumiHarness";
+import { REPO_ROOT } from "./pulumiHarness";
 
 export const PACKAGE_NAME = "pulumi-upstash-credential-rotation";
 

@@ -1,7 +1,7 @@
 import assert from "assert";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import path from "path";
-import { REPO_ROOT } from "../../scripts/pulumiHarness";
+import { REPO_ROOT } from "./pulumiHarness";
 import { CliError } from "./cli";
 import type { PulumiUser } from "./pulumiCli";
 import { copyProject } from "./tempProject";

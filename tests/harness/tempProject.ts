@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, mkdtempSync } from "fs";
 import path from "path";
-import { REPO_ROOT } from "../../scripts/pulumiHarness";
+import { REPO_ROOT } from "./pulumiHarness";
 
 /** `.pulumi-work/` in the repository: gitignored, and ignored by eslint and prettier. */
 export const WORK_ROOT = path.join(REPO_ROOT, ".pulumi-work");

@@ -2,7 +2,7 @@ import assert from "assert";
 import { execFileSync } from "child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import path from "path";
-import { REPO_ROOT } from "../../scripts/pulumiHarness";
+import { REPO_ROOT } from "../harness/pulumiHarness";
 import {
   PACKAGE_NAME,
   packedFiles,

@@ -8,7 +8,7 @@ import {
   updateThroughProvider,
   useEmulator,
 } from "../helpers/emulator";
-import { printTable } from "../../scripts/textTable";
+import { printTable } from "../harness/textTable";
 import { setEnvironment } from "../helpers/environment";
 import { assertNoSecrets } from "../helpers/secrets";
 

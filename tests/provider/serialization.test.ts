@@ -2,7 +2,7 @@ import assert from "assert";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { useEmulator } from "../helpers/emulator";
-import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 
 describe("serialized provider (as stored in state)", () => {
   const ctx = useEmulator();

@@ -5,8 +5,8 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import type { RotationState } from "../../provider";
-import { installPackedPackage } from "../../scripts/installedPackage";
-import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { installPackedPackage } from "../harness/installedPackage";
+import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 import { useEmulator } from "../helpers/emulator";
 
 /**

@@ -1,7 +1,7 @@
 import assert from "assert";
 import { addRedis, FIXTURE_IDS } from "../../emulator/state";
 import type { RotationState } from "../../provider";
-import { loadSerializedProvider, serializeProvider } from "../../scripts/serializedProvider";
+import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 import { aclPasswords, asAdmin, pingStatus, redisRest, sha256 } from "../helpers/dataPlane";
 import {
   createThroughProvider,

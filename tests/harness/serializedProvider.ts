@@ -2,7 +2,7 @@ import Module from "module";
 import path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { credentialRotationProvider } from "../provider";
+import { credentialRotationProvider } from "../../provider";
 
 /**
  * The provider as `pulumi.dynamic.Resource` serializes it into the `__provider`
