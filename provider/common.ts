@@ -53,6 +53,12 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
   /** QStash signing keys. */
   currentSigningKey?: string;
   nextSigningKey?: string;
+  /**
+   * QStash signing keys: when a roll this resource did not make was last seen
+   * (keys adopted on create, or found changed by refresh). The roll guard counts
+   * it like its own rolls, since receivers may not have those keys yet.
+   */
+  rollObservedAt?: string;
   __provider?: string;
 }
 
@@ -84,6 +90,14 @@ export function sha256(text: string): string {
 
 export function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a ?? null) === canonicalJson(b ?? null);
+}
+
+/**
+ * Whether `revokeAllOn` asks for a revocation: it was set to a new value.
+ * Removing it (e.g. `pulumi config rm` after an incident) asks for nothing.
+ */
+export function revocationRequested(old: unknown, current: unknown): boolean {
+  return current !== undefined && current !== null && !sameJson(old, current);
 }
 
 function envNumber(name: string): number | undefined {

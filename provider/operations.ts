@@ -11,6 +11,7 @@ import {
   clientFor,
   compact,
   partialFailure as partialFailureOf,
+  revocationRequested,
   sameJson,
   settingsOf,
   sha256 as tokenDigest,
@@ -301,7 +302,8 @@ export async function updateRotation(
   const target = settings.target;
   // A changed `revokeAllOn` revokes everything: for a reset target that is one more reset.
   const triggerChanged =
-    !sameTrigger(olds, settings.trigger) || !sameJson(olds.revokeAllOn, settings.revokeAllOn);
+    !sameTrigger(olds, settings.trigger) ||
+    revocationRequested(olds.revokeAllOn, settings.revokeAllOn);
   const unsettled = olds.pendingRotation !== undefined || olds.token === undefined;
   if (!triggerChanged && !unsettled) {
     return { outs: { ...withoutSettings(olds), ...settings } as RotationState };
@@ -351,6 +353,11 @@ export async function readRotation(
   const unchanged =
     triggerHash === undefined && pendingRotation === undefined && recorded(props, live);
   if (unchanged) return { id, props };
+  // Settling a pending reset records credentials nobody has handed out yet: prove them first,
+  // as the update would (a rejected one fails the refresh and leaves the state as it was).
+  if (pendingRotation !== undefined && !stillOwed && props.token === undefined) {
+    await proveIssued(props, live);
+  }
   const settings = Object.fromEntries(
     Object.entries(rest).filter(([key]) => !(CREDENTIAL_FIELDS as string[]).includes(key)),
   );

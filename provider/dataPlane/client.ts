@@ -8,7 +8,13 @@
 // copy of the module, which the closure serializer would then copy by value.
 import axios from "axios";
 import { apiBaseUrl, dataPlaneOverride, isLoopbackHost } from "../apiUrl";
-import { CredentialsConfigurationError, messageOf, PortableError, redact } from "../http/errors";
+import {
+  CredentialsConfigurationError,
+  messageOf,
+  PortableError,
+  redact,
+  redactTokenLike,
+} from "../http/errors";
 
 export type DataPlaneErrorCode =
   | "unauthorized"
@@ -156,7 +162,10 @@ function saidIn(text: string, secrets: readonly (string | undefined)[]): string 
   }
   message = message.replace(/\s+/g, " ");
   if (message === "") return undefined;
-  return redact(message.length > 200 ? `${message.slice(0, 200)}…` : message, secrets);
+  // Redact before cutting, so a secret crossing the cut leaves no prefix behind; and
+  // token-like runs too, since a body may echo a secret this call was not told about.
+  const redacted = redactTokenLike(redact(message, secrets));
+  return redacted.length > 200 ? `${redacted.slice(0, 200)}…` : redacted;
 }
 
 function codeForStatus(status: number): DataPlaneErrorCode {

@@ -13,6 +13,7 @@ import {
   clientFor,
   compact,
   partialFailure,
+  revocationRequested,
   sameJson,
   sha256,
   verifies,
@@ -421,7 +422,7 @@ export async function updateAcl(
 ): Promise<dynamic.UpdateResult<RotationState>> {
   const target = aclTargetOf(settings);
   const triggerChanged = !sameJson(olds.trigger, settings.trigger);
-  const revoke = !sameJson(olds.revokeAllOn, settings.revokeAllOn);
+  const revoke = revocationRequested(olds.revokeAllOn, settings.revokeAllOn);
   const rulesChanged = !sameJson(aclTargetOf(olds).rules, target.rules);
   const unsettled = olds.token === undefined;
   const retired = olds.aclPasswords?.retired ?? [];
@@ -463,14 +464,19 @@ export async function readAcl(
   const live = info?.enabled ? info.passwords : [];
   const current = props.aclPasswords?.current;
   const working = props.token !== undefined && current !== undefined && live.includes(current);
-  const passwords = compact({
-    current: current && info?.passwords.includes(current) ? current : undefined,
-    previous:
-      props.aclPasswords?.previous && info?.passwords.includes(props.aclPasswords.previous)
-        ? props.aclPasswords.previous
-        : undefined,
-    retired: props.aclPasswords?.retired?.filter((hash) => info?.passwords.includes(hash)),
-  });
+  // No ACL reading (ACL switched off): nothing proves the passwords gone, so their digests
+  // stay; a later delete with onDelete "rotate" needs them to revoke what was handed out.
+  const passwords =
+    !info && !db.aclEnabled
+      ? (props.aclPasswords ?? {})
+      : compact({
+          current: current && info?.passwords.includes(current) ? current : undefined,
+          previous:
+            props.aclPasswords?.previous && info?.passwords.includes(props.aclPasswords.previous)
+              ? props.aclPasswords.previous
+              : undefined,
+          retired: props.aclPasswords?.retired?.filter((hash) => info?.passwords.includes(hash)),
+        });
   const refreshed = compact({
     ...withoutCredentials(props),
     ...(working
@@ -495,6 +501,11 @@ export async function deleteAcl(props: RotationState): Promise<void> {
     const info = await getUser(ctx);
     if (!info) return;
     const mine = ours(props.aclPasswords);
+    if (mine.length === 0 && props.token !== undefined) {
+      throw new Error(
+        "the state holds no record of the passwords this resource handed out, so it cannot tell them from others on the user",
+      );
+    }
     if (info.passwords.every((hash) => mine.includes(hash))) {
       await acl(ctx, ["DELUSER", target.user], true);
     } else await removePasswords(ctx, mine, info);

@@ -184,17 +184,23 @@ export async function createSigningKeys(
     ...outputsFor(user, keys),
     rotatedAt: "",
     rotationCount: 0,
+    // When the adopted pair was rolled is unknown: as far as the guard goes, just now.
+    rollObservedAt: new Date().toISOString(),
   }) as RotationState;
   return { id: signingKeysId(state), outs: state };
 }
 
 function guard(olds: RotationState, settings: Inputs, what: string): void {
   const interval = settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL;
-  if (!olds.rotatedAt || Number.isNaN(Date.parse(olds.rotatedAt))) return;
-  const end = periodEnd(interval, new Date(olds.rotatedAt));
+  const seen = [olds.rotatedAt, olds.rollObservedAt]
+    .map((at) => (at ? Date.parse(at) : Number.NaN))
+    .filter((at) => !Number.isNaN(at));
+  if (seen.length === 0) return;
+  const last = new Date(Math.max(...seen));
+  const end = periodEnd(interval, last);
   if (Date.now() >= end.getTime()) return;
   throw new PortableError(
-    `Refusing to roll ${what} again: the last roll was at ${olds.rotatedAt}, less than minRollInterval (${interval}) ago. Receivers verify with the current and the next key; rolling twice before every receiver has the keys of the last roll replaces both, and they reject every message (Upstash: "Rolling your keys twice without updating your applications will cause your apps to reject all requests"). Roll the new keys out to every receiver first. To roll anyway, set minRollInterval to "0min" for this run. Nothing was changed.`,
+    `Refusing to roll ${what} again: the last roll was at ${last.toISOString()}, less than minRollInterval (${interval}) ago. Receivers verify with the current and the next key; rolling twice before every receiver has the keys of the last roll replaces both, and they reject every message (Upstash: "Rolling your keys twice without updating your applications will cause your apps to reject all requests"). Roll the new keys out to every receiver first. To roll anyway, set minRollInterval to "0min" for this run. Nothing was changed.`,
   );
 }
 
@@ -277,5 +283,13 @@ export async function readSigningKeys(
   if (!user) return { id: "", props: {} as RotationState };
   const live = await readKeys(user, describeKeys(keysTarget(props)));
   const refreshed = compact({ ...props, ...outputsFor(user, live) }) as RotationState;
-  return { id, props: sameJson(refreshed, props) ? props : refreshed };
+  if (sameJson(refreshed, props)) return { id, props };
+  // Keys changed since they were recorded: a roll receivers may not have seen yet.
+  const rolledElsewhere =
+    refreshed.currentSigningKey !== props.currentSigningKey ||
+    refreshed.nextSigningKey !== props.nextSigningKey;
+  return {
+    id,
+    props: rolledElsewhere ? { ...refreshed, rollObservedAt: new Date().toISOString() } : refreshed,
+  };
 }

@@ -91,6 +91,10 @@ describe("verify before hand-out (reset targets)", function () {
     assert.ok(recordedBy(again).pendingRotation);
     assert.strictEqual(ctx.emulator.rotations().length, 2);
 
+    // Refresh does not record it either while the data plane still rejects it.
+    const refresh = await failureOf(provider.read!(created.id, recordedBy(again)));
+    assert.match(refresh.message, /rejected the new credential/);
+
     ctx.emulator.setDataPlaneSwitch("vector", FIXTURE_IDS.vector, {});
     const healed = await updateThroughProvider(created.id, recordedBy(again), { trigger: 2 });
     assert.strictEqual(healed.state.token, token("vector"));
@@ -144,6 +148,12 @@ describe("verify before hand-out (reset targets)", function () {
     assert.strictEqual(ctx.emulator.rotations().length, 2);
     assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
     assert.strictEqual(revoked.state.token, token("redis"));
+    // Removing it after the incident asks for nothing.
+    const removed = await updateThroughProvider(created.id, revoked.state, {
+      revokeAllOn: undefined,
+    });
+    assert.strictEqual(ctx.emulator.rotations().length, 2);
+    assert.strictEqual(removed.state.token, token("redis"));
   });
 
   describe("data-plane addressing", () => {

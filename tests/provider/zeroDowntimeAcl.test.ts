@@ -161,6 +161,15 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
   });
 
   describe("refresh records drift", () => {
+    it("a refresh while ACL is switched off keeps what delete needs to revoke the passwords", async () => {
+      const created = await createThroughProvider({ target: APP, onDelete: "rotate" });
+      db().db_acl_enabled = "false";
+      const read = await provider.read!(created.id, created.state);
+      db().db_acl_enabled = "true";
+      await provider.delete!(created.id, read.props!);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+    });
+
     it("the current password removed elsewhere: no credentials are handed out, and the next up issues new ones", async () => {
       const created = await createThroughProvider({ target: APP });
       await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `<${created.state.token}`]);

@@ -12,6 +12,13 @@ import { assertNoSecrets } from "../helpers/secrets";
 const KEYS = { type: "qstash-signing-keys" } as const;
 const ROLL = /\/v2\/keys\/rotate$/;
 
+/** Creates, then dates the adopted keys' last roll a year back, so the next roll may go. */
+async function adoptedLongAgo(inputs: Parameters<typeof createThroughProvider>[0]) {
+  const created = await createThroughProvider(inputs);
+  created.state.rollObservedAt = "2025-11-01T00:00:00.000Z";
+  return created;
+}
+
 async function failureOf(action: Promise<unknown>): Promise<Error> {
   try {
     await action;
@@ -62,8 +69,29 @@ describe("QStash signing keys", function () {
     assert.ok(!stored.includes(user().token) && !stored.includes(user().read_only_token));
   });
 
-  it("a trigger change rolls once: the old next key becomes the current one", async () => {
+  it("a new resource treats the adopted keys as just rolled: its first roll waits for minRollInterval", async () => {
     const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    assert.match(error.message, /Refusing to roll/);
+    const forced = await updateThroughProvider(created.id, created.state, {
+      trigger: 2,
+      minRollInterval: "0min",
+    });
+    assert.notStrictEqual(forced.state.currentSigningKey, created.state.currentSigningKey);
+  });
+
+  it("keys rolled elsewhere and recorded by refresh count for the guard", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    await rollElsewhere();
+    const refreshed = await provider.read!(created.id, created.state);
+    const error = await failureOf(
+      updateThroughProvider(created.id, refreshed.props as RotationState, { trigger: 2 }),
+    );
+    assert.match(error.message, /Refusing to roll/);
+  });
+
+  it("a trigger change rolls once: the old next key becomes the current one", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
     assert.strictEqual(rolls().length, 1);
     assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
@@ -73,7 +101,7 @@ describe("QStash signing keys", function () {
   });
 
   it("a second roll sooner than minRollInterval fails, says why and how to force it, and changes nothing", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     const first = await updateThroughProvider(created.id, created.state, { trigger: 2 });
     const keys = { ...live() };
     const error = await failureOf(updateThroughProvider(created.id, first.state, { trigger: 3 }));
@@ -95,7 +123,7 @@ describe("QStash signing keys", function () {
   });
 
   it("a roll after minRollInterval has passed goes through", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     const first = await updateThroughProvider(created.id, created.state, { trigger: 2 });
     const aged = { ...first.state, rotatedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() };
     const second = await updateThroughProvider(created.id, aged, { trigger: 3 });
@@ -106,7 +134,7 @@ describe("QStash signing keys", function () {
   });
 
   it("a roll whose answer is lost is settled by reading the keys, not sent again", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     ctx.emulator.faults = [
       { kind: "drop", afterWork: true, method: "POST", path: "/v2/keys/rotate$", times: 1 },
     ];
@@ -117,7 +145,7 @@ describe("QStash signing keys", function () {
   });
 
   it("a roll that got no answer and did not happen is not re-sent blindly; the next up rolls once", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     ctx.emulator.faults = [{ kind: "drop", method: "POST", path: "/v2/keys/rotate$", times: 1 }];
     const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
     assert.match(error.message, /not sent again/);
@@ -131,7 +159,7 @@ describe("QStash signing keys", function () {
   });
 
   it("one roll elsewhere since the keys were recorded counts as this trigger's roll: no second roll", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     await rollElsewhere();
     const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
     assert.strictEqual(rolls().length, 1, "rolled a second time");
@@ -139,7 +167,7 @@ describe("QStash signing keys", function () {
   });
 
   it("keys changed by two rolls elsewhere: the roll is refused until the live keys are recorded", async () => {
-    const created = await createThroughProvider({ target: KEYS, trigger: 1 });
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     await rollElsewhere();
     await rollElsewhere();
     const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
@@ -150,7 +178,15 @@ describe("QStash signing keys", function () {
     const refreshed = await provider.read!(created.id, created.state);
     expectKeys(refreshed.props!, live());
     assert.strictEqual(refreshed.props!.rotationCount, 0);
-    await updateThroughProvider(created.id, refreshed.props!, { trigger: 2 });
+    // The recorded rolls count for the guard: receivers may not have those keys yet.
+    const guarded = await failureOf(
+      updateThroughProvider(created.id, refreshed.props!, { trigger: 2 }),
+    );
+    assert.match(guarded.message, /Refusing to roll/);
+    await updateThroughProvider(created.id, refreshed.props!, {
+      trigger: 2,
+      minRollInterval: "0min",
+    });
     assert.strictEqual(rolls().length, 3);
   });
 
