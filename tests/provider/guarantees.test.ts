@@ -1,7 +1,6 @@
 import assert from "assert";
 import { createHash } from "crypto";
 import { addQStashUser, FIXTURE_IDS } from "../../emulator/state";
-import type { RotationState } from "../../provider";
 import {
   createThroughProvider,
   provider,
@@ -10,32 +9,10 @@ import {
 } from "../helpers/emulator";
 import { setEnvironment } from "../helpers/environment";
 import { assertNoSecrets } from "../helpers/secrets";
+import { failureOf, recordedBy } from "../helpers/failures";
 
 const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
 const VECTOR = { type: "vector", indexId: FIXTURE_IDS.vector } as const;
-
-/** The properties a partial failure asks the engine to record. */
-function recordedByPartialFailure(error: unknown): RotationState {
-  const properties = (error as { properties?: Record<string, unknown> }).properties;
-  assert.ok(properties, `not a partial failure: ${String(error)}`);
-  // Secrets travel wrapped in the engine's marker; unwrap them as the engine does.
-  const unwrap = (value: unknown): unknown =>
-    value && typeof value === "object" && "value" in value
-      ? (value as { value: unknown }).value
-      : value;
-  return Object.fromEntries(
-    Object.entries(properties).map(([key, value]) => [key, unwrap(value)]),
-  ) as unknown as RotationState;
-}
-
-async function failureOf(action: Promise<unknown>): Promise<Error> {
-  try {
-    await action;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail("expected the operation to fail");
-}
 
 describe("rotation guarantees", function () {
   this.timeout(60_000);
@@ -176,7 +153,7 @@ describe("rotation guarantees", function () {
         updateThroughProvider(created.id, created.state, { trigger: 2 }),
       );
       assert.match(error.message, /got no usable answer/);
-      const recorded = recordedByPartialFailure(error);
+      const recorded = recordedBy(error);
       assert.strictEqual(recorded.token, undefined, "no credential that may be dead is recorded");
       assert.strictEqual(
         recorded.pendingRotation?.previousTokenSha256,
@@ -203,7 +180,7 @@ describe("rotation guarantees", function () {
       const error = await failureOf(
         updateThroughProvider(created.id, created.state, { trigger: 2 }),
       );
-      const recorded = recordedByPartialFailure(error);
+      const recorded = recordedBy(error);
       ctx.emulator.faults = [];
       assert.strictEqual(ctx.emulator.rotations().length, 1);
 
@@ -256,7 +233,7 @@ describe("rotation guarantees", function () {
       }
       assert.match(error.message, /may still take effect/);
       assert.match(error.message, /not sent again blindly/);
-      const recorded = recordedByPartialFailure(error);
+      const recorded = recordedBy(error);
       assert.strictEqual(recorded.token, undefined);
       // The slow reset lands; then the next `pulumi up`.
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -290,7 +267,7 @@ describe("rotation guarantees", function () {
         { kind: "status", status: 401, method: "GET", after: 1 },
       ];
       const error = await failureOf(createThroughProvider({ target: REDIS, onDelete: "rotate" }));
-      const recorded = recordedByPartialFailure(error);
+      const recorded = recordedBy(error);
       ctx.emulator.faults = [];
       await provider.delete!(`redis/${FIXTURE_IDS.redis}`, recorded);
       assert.strictEqual(ctx.emulator.rotations().length, 1);

@@ -1,7 +1,7 @@
 import assert from "assert";
 import { createHash } from "crypto";
 import { FIXTURE_IDS, type TargetKind } from "../../emulator/state";
-import type { RotationState, RotationTarget } from "../../provider";
+import type { RotationTarget } from "../../provider";
 import { dataPlaneRequest, dataPlaneUrl } from "../../provider/dataPlane/client";
 import { UNKNOWN_VALUE } from "../../provider/trigger";
 import { pingStatus } from "../helpers/dataPlane";
@@ -13,27 +13,7 @@ import {
 } from "../helpers/emulator";
 import { setEnvironment } from "../helpers/environment";
 import { assertNoSecrets } from "../helpers/secrets";
-
-async function failureOf(action: Promise<unknown>): Promise<Error> {
-  try {
-    await action;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail("expected the operation to fail");
-}
-
-function recordedBy(error: unknown): RotationState {
-  const properties = (error as { properties?: Record<string, unknown> }).properties;
-  assert.ok(properties, `not a partial failure: ${String(error)}`);
-  const unwrap = (value: unknown): unknown =>
-    value && typeof value === "object" && "value" in value
-      ? (value as { value: unknown }).value
-      : value;
-  return Object.fromEntries(
-    Object.entries(properties).map(([key, value]) => [key, unwrap(value)]),
-  ) as unknown as RotationState;
-}
+import { failureOf, recordedBy } from "../helpers/failures";
 
 const CASES: { kind: TargetKind; target: RotationTarget; path: RegExp }[] = [
   { kind: "redis", target: { type: "redis", databaseId: FIXTURE_IDS.redis }, path: /\/ping$/ },

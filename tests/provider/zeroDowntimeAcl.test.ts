@@ -1,6 +1,5 @@
 import assert from "assert";
 import { addRedis, FIXTURE_IDS } from "../../emulator/state";
-import type { RotationState } from "../../provider";
 import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 import { aclPasswords, asAdmin, pingStatus, redisRest, sha256 } from "../helpers/dataPlane";
 import {
@@ -10,30 +9,9 @@ import {
   useEmulator,
 } from "../helpers/emulator";
 import { assertNoSecrets } from "../helpers/secrets";
+import { failureOf, recordedBy } from "../helpers/failures";
 
 const APP = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "app" } as const;
-
-async function failureOf(action: Promise<unknown>): Promise<Error> {
-  try {
-    await action;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail("expected the operation to fail");
-}
-
-/** The properties a partial failure asks the engine to record, unwrapped as the engine does. */
-function recordedBy(error: unknown): RotationState {
-  const properties = (error as { properties?: Record<string, unknown> }).properties;
-  assert.ok(properties, `not a partial failure: ${String(error)}`);
-  const unwrap = (value: unknown): unknown =>
-    value && typeof value === "object" && "value" in value
-      ? (value as { value: unknown }).value
-      : value;
-  return Object.fromEntries(
-    Object.entries(properties).map(([key, value]) => [key, unwrap(value)]),
-  ) as unknown as RotationState;
-}
 
 describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", function () {
   this.timeout(60_000);

@@ -8,6 +8,7 @@ import {
   useEmulator,
 } from "../helpers/emulator";
 import { assertNoSecrets } from "../helpers/secrets";
+import { failureOf } from "../helpers/failures";
 
 const KEYS = { type: "qstash-signing-keys" } as const;
 const ROLL = /\/v2\/keys\/rotate$/;
@@ -17,15 +18,6 @@ async function adoptedLongAgo(inputs: Parameters<typeof createThroughProvider>[0
   const created = await createThroughProvider(inputs);
   created.state.rollObservedAt = "2025-11-01T00:00:00.000Z";
   return created;
-}
-
-async function failureOf(action: Promise<unknown>): Promise<Error> {
-  try {
-    await action;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail("expected the operation to fail");
 }
 
 describe("QStash signing keys", function () {
