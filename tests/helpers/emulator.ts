@@ -115,3 +115,28 @@ export async function updateThroughProvider(
     state: updated.outs as RotationState,
   };
 }
+
+/**
+ * A bare emulator per suite, for tests of the HTTP layer: reset, with a cold
+ * process-wide request gate, before and after each test; no environment is set.
+ */
+export function useBareEmulator(): { readonly emulator: UpstashEmulator } {
+  const holder: { emulator?: UpstashEmulator } = {};
+  before(async () => {
+    holder.emulator = await startEmulator();
+  });
+  after(async () => {
+    await holder.emulator?.close();
+  });
+  beforeEach(() => {
+    holder.emulator?.reset();
+    forgetSharedRequestGate();
+  });
+  afterEach(() => forgetSharedRequestGate());
+  return {
+    get emulator() {
+      if (!holder.emulator) throw new Error("emulator not started");
+      return holder.emulator;
+    },
+  };
+}

@@ -1,12 +1,11 @@
 import assert from "assert";
 import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
-import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { UpstashClient, type ApiCall, type UpstashClientOptions } from "../../provider/http/client";
-import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets } from "../helpers/secrets";
+import { useBareEmulator } from "../helpers/emulator";
 
 /** How much later than its budget a call may end: timers, the event loop, a loaded machine. */
 const SLACK_MS = 250;
@@ -45,31 +44,20 @@ async function timed<T>(
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("client: the time budget of a call", () => {
-  let emulator: UpstashEmulator;
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.reset();
-    forgetSharedRequestGate();
-  });
-  afterEach(() => forgetSharedRequestGate());
+  const ctx = useBareEmulator();
 
   const client = (
     options: Partial<UpstashClientOptions> & { baseUrl?: string } = {},
   ): UpstashClient =>
     new UpstashClient({
-      baseUrl: emulator.url,
+      baseUrl: ctx.emulator.url,
       credentials: { email: DEFAULT_ACCOUNT.email, apiKey: DEFAULT_ACCOUNT.apiKey },
       ...options,
       retry: { baseDelayMs: 20, ...options.retry },
     });
 
   it("a read that hangs ends within its total budget, not after a whole extra attempt", async () => {
-    emulator.faults = [{ kind: "hang" }];
+    ctx.emulator.faults = [{ kind: "hang" }];
     const { ms, error } = await timed(
       client({ timeoutMs: 1000, retry: { maxTotalMs: 1500 } }).call(readRedis),
     );
@@ -79,7 +67,7 @@ describe("client: the time budget of a call", () => {
   });
 
   it("a single attempt's timeout is cut to the budget", async () => {
-    emulator.faults = [{ kind: "hang" }];
+    ctx.emulator.faults = [{ kind: "hang" }];
     const { ms, error } = await timed(
       client({ timeoutMs: 5000, retry: { maxTotalMs: 800 } }).call(resetRedis),
     );
@@ -118,7 +106,7 @@ describe("client: the time budget of a call", () => {
   });
 
   it("does not start a backoff wait that would end past the deadline", async () => {
-    emulator.faults = [{ kind: "status", status: 503 }];
+    ctx.emulator.faults = [{ kind: "status", status: 503 }];
     const { ms, error } = await timed(
       client({ retry: { maxTotalMs: 1000, baseDelayMs: 2000 } }).call(readRedis),
     );
@@ -128,7 +116,7 @@ describe("client: the time budget of a call", () => {
   });
 
   it("a Retry-After beyond the remaining budget fails at once and says how long Upstash asked to wait", async () => {
-    emulator.faults = [{ kind: "status", status: 429, retryAfter: "30" }];
+    ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "30" }];
     const { ms, error } = await timed(client({ retry: { maxTotalMs: 2000 } }).call(resetRedis));
     assert.ok(ms < 500, `took ${ms} ms`);
     assert.strictEqual(error?.code, "rate_limited");
@@ -136,17 +124,17 @@ describe("client: the time budget of a call", () => {
     assert.strictEqual(error.outcomeUnknown, false);
     assert.match(error.message, /asked to wait 30 s/);
     assert.match(error.message, /UPSTASH_API_MAX_TOTAL_MS/);
-    assert.strictEqual(emulator.log.length, 1);
+    assert.strictEqual(ctx.emulator.log.length, 1);
   });
 
   it("a Retry-After that fits is waited exactly, even beyond maxDelayMs", async () => {
-    emulator.faults = [{ kind: "status", status: 429, retryAfter: "2", times: 1 }];
+    ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "2", times: 1 }];
     const { ms, error } = await timed(
       client({ retry: { maxTotalMs: 10_000, maxDelayMs: 1000 } }).call(resetRedis),
     );
     assert.strictEqual(error, undefined);
     assert.ok(ms >= 1990 && ms <= 2000 + SLACK_MS, `waited ${ms} ms for a Retry-After of 2 s`);
-    assert.strictEqual(emulator.rotations().length, 1);
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
   });
 
   describe("a call alone in the process, answered 429 from then on, ends within its budget", () => {
@@ -160,7 +148,9 @@ describe("client: the time budget of a call", () => {
       for (const maxConcurrency of [4, 1]) {
         it(`${name}, ${maxConcurrency} in flight`, async () => {
           // One read answered OK first: its own 429s must not make the call wait on that.
-          emulator.faults = [{ kind: "status", status: 429, retryAfter: retryAfter(), after: 1 }];
+          ctx.emulator.faults = [
+            { kind: "status", status: 429, retryAfter: retryAfter(), after: 1 },
+          ];
           const options = { maxConcurrency, retry: { maxTotalMs: 1500, baseDelayMs: 250 } };
           await client(options).call(readRedis);
           const { ms, error } = await timed(client(options).call(readRedis));
@@ -172,25 +162,25 @@ describe("client: the time budget of a call", () => {
   });
 
   it("a throttled call that another call's pause would hold past its deadline fails with its 429, not later", async () => {
-    emulator.faults = [
+    ctx.emulator.faults = [
       { kind: "status", status: 429, times: 1, method: "GET" },
       { kind: "status", status: 429, retryAfter: "2", times: 1, method: "POST" },
     ];
     const throttled = timed(
       client({ retry: { maxTotalMs: 1500, baseDelayMs: 250 } }).call(readRedis),
     );
-    while (!emulator.log.some((entry) => entry.status === 429)) await sleep(5);
+    while (!ctx.emulator.log.some((entry) => entry.status === 429)) await sleep(5);
     // Now the read waits its backoff; another call's 429 holds the gate for 2 s.
     const other = client().call(resetRedis);
     const { ms, error } = await throttled;
     await other;
     assert.strictEqual(error?.code, "rate_limited");
     assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
-    assert.strictEqual(emulator.log.filter((entry) => entry.method === "GET").length, 1);
+    assert.strictEqual(ctx.emulator.log.filter((entry) => entry.method === "GET").length, 1);
   });
 
   it("time spent waiting for a slot at the gate does not count against the budget", async () => {
-    emulator.faults = [
+    ctx.emulator.faults = [
       { kind: "latency", ms: 1200, times: 1 },
       { kind: "status", status: 503, times: 1, after: 1 },
     ];
@@ -202,16 +192,16 @@ describe("client: the time budget of a call", () => {
     await slow;
     assert.strictEqual(queued.error, undefined, queued.error?.message);
     assert.ok(Date.now() - started >= 1200);
-    assert.strictEqual(emulator.log.length, 3);
+    assert.strictEqual(ctx.emulator.log.length, 3);
   });
 
   it("time spent paused at the gate after another call's 429 does not count against the budget", async () => {
-    emulator.faults = [
+    ctx.emulator.faults = [
       { kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" },
       { kind: "status", status: 503, times: 1, method: "GET" },
     ];
     const throttled = client().call(resetRedis);
-    while (!emulator.log.some((entry) => entry.status === 429)) await sleep(5);
+    while (!ctx.emulator.log.some((entry) => entry.status === 429)) await sleep(5);
     await sleep(50);
     const paused = await timed(client({ retry: { maxTotalMs: 500 } }).call(readRedis));
     await throttled;

@@ -1,10 +1,10 @@
 import assert from "assert";
-import { startEmulator, type Fault, type UpstashEmulator } from "../../emulator/server";
+import { startEmulator, type Fault } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { UpstashClient, type ApiCall, type UpstashClientOptions } from "../../provider/http/client";
-import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets } from "../helpers/secrets";
+import { useBareEmulator } from "../helpers/emulator";
 
 const DB = FIXTURE_IDS.redis;
 
@@ -37,30 +37,19 @@ async function failure(promise: Promise<unknown>): Promise<UpstashApiError> {
 }
 
 describe("client: which failures are retried", () => {
-  let emulator: UpstashEmulator;
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.reset();
-    forgetSharedRequestGate();
-  });
-  afterEach(() => forgetSharedRequestGate());
+  const ctx = useBareEmulator();
 
   const client = (options: Partial<UpstashClientOptions> = {}): UpstashClient =>
     new UpstashClient({
-      baseUrl: emulator.url,
+      baseUrl: ctx.emulator.url,
       credentials: { email: DEFAULT_ACCOUNT.email, apiKey: DEFAULT_ACCOUNT.apiKey },
       timeoutMs: 400,
       ...options,
       retry: { baseDelayMs: 20, maxAttempts: 4, maxTotalMs: 5000, ...options.retry },
     });
-  const resets = (): number => emulator.rotations().length;
+  const resets = (): number => ctx.emulator.rotations().length;
   const requests = (method: string): number =>
-    emulator.log.filter((entry) => entry.method === method).length;
+    ctx.emulator.log.filter((entry) => entry.method === method).length;
 
   for (const [name, fault] of [
     ["503", { kind: "status", status: 503 }],
@@ -70,7 +59,7 @@ describe("client: which failures are retried", () => {
     ["a connection dropped before it took effect", { kind: "drop" }],
   ] as [string, Fault][]) {
     it(`a reset (POST) that meets ${name} is not sent again and fails with outcomeUnknown`, async () => {
-      emulator.faults = [{ ...fault, times: 1 }];
+      ctx.emulator.faults = [{ ...fault, times: 1 }];
       const error = await failure(client().call(resetRedis()));
       assert.strictEqual(requests("POST"), 1, "the reset was sent again");
       assert.strictEqual(error.outcomeUnknown, true);
@@ -80,7 +69,7 @@ describe("client: which failures are retried", () => {
   }
 
   it("a reset (POST) answered 429 is sent again and succeeds", async () => {
-    emulator.faults = [{ kind: "status", status: 429, times: 2 }];
+    ctx.emulator.faults = [{ kind: "status", status: 429, times: 2 }];
     await client().call(resetRedis());
     assert.strictEqual(requests("POST"), 3);
     assert.strictEqual(resets(), 1);
@@ -108,7 +97,7 @@ describe("client: which failures are retried", () => {
   });
 
   it("a POST declared idempotent is retried after a 503", async () => {
-    emulator.faults = [{ kind: "status", status: 503, times: 1 }];
+    ctx.emulator.faults = [{ kind: "status", status: 503, times: 1 }];
     await client().call(resetRedis({ idempotent: true }));
     assert.strictEqual(requests("POST"), 2);
   });
@@ -119,14 +108,14 @@ describe("client: which failures are retried", () => {
     ["a dropped connection", { kind: "drop" }],
   ] as [string, Fault][]) {
     it(`a read (GET) that meets ${name} is retried and succeeds`, async () => {
-      emulator.faults = [{ ...fault, times: 1 }];
+      ctx.emulator.faults = [{ ...fault, times: 1 }];
       await client().call(readRedis);
       assert.strictEqual(requests("GET"), 2);
     });
   }
 
   it("a GET declared not idempotent fails at once on a 503", async () => {
-    emulator.faults = [{ kind: "status", status: 503 }];
+    ctx.emulator.faults = [{ kind: "status", status: 503 }];
     const error = await failure(client().call({ ...readRedis, idempotent: false }));
     assert.strictEqual(requests("GET"), 1);
     assert.strictEqual(error.code, "unavailable");
@@ -134,7 +123,7 @@ describe("client: which failures are retried", () => {
   });
 
   it("a read that keeps timing out ends with outcomeUnknown true after its attempts", async () => {
-    emulator.faults = [{ kind: "hang" }];
+    ctx.emulator.faults = [{ kind: "hang" }];
     const error = await failure(client({ retry: { maxAttempts: 2 } }).call(readRedis));
     assert.strictEqual(error.code, "timeout");
     assert.strictEqual(error.attempts, 2);
@@ -148,7 +137,7 @@ describe("client: which failures are retried", () => {
     [429, "rate_limited"],
   ] as const) {
     it(`HTTP ${status} fails as ${code} with outcomeUnknown false`, async () => {
-      emulator.faults = [{ kind: "status", status }];
+      ctx.emulator.faults = [{ kind: "status", status }];
       const error = await failure(client({ retry: { maxAttempts: 2 } }).call(resetRedis()));
       assert.strictEqual(error.code, code);
       assert.strictEqual(error.outcomeUnknown, false);
@@ -157,7 +146,7 @@ describe("client: which failures are retried", () => {
   }
 
   it("a malformed 2xx body is malformed_response with outcomeUnknown false", async () => {
-    emulator.faults = [{ kind: "malformed-json", method: "POST" }];
+    ctx.emulator.faults = [{ kind: "malformed-json", method: "POST" }];
     const error = await failure(client().call(resetRedis()));
     assert.strictEqual(error.code, "malformed_response");
     assert.strictEqual(error.outcomeUnknown, false);
@@ -166,7 +155,7 @@ describe("client: which failures are retried", () => {
   });
 
   it("a retried read whose last answer is a 404 still reports the earlier unknown outcome", async () => {
-    emulator.faults = [
+    ctx.emulator.faults = [
       { kind: "status", status: 503, times: 1 },
       { kind: "status", status: 404, after: 1 },
     ];

@@ -1,11 +1,10 @@
 import assert from "assert";
 import { randomBytes } from "crypto";
-import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { UpstashClient, type ApiCall } from "../../provider/http/client";
-import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets, everything } from "../helpers/secrets";
+import { useBareEmulator } from "../helpers/emulator";
 
 const DB = FIXTURE_IDS.redis;
 
@@ -24,22 +23,11 @@ const password = (): string => randomBytes(16).toString("hex");
 const token = (): string => `${randomBytes(36).toString("base64").slice(0, 47)}+/=`;
 
 describe("client: credentials a response echoes are not put in errors", () => {
-  let emulator: UpstashEmulator;
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.reset();
-    forgetSharedRequestGate();
-  });
-  afterEach(() => forgetSharedRequestGate());
+  const ctx = useBareEmulator();
 
   const client = (): UpstashClient =>
     new UpstashClient({
-      baseUrl: emulator.url,
+      baseUrl: ctx.emulator.url,
       credentials: { email: DEFAULT_ACCOUNT.email, apiKey: DEFAULT_ACCOUNT.apiKey },
       retry: { baseDelayMs: 20, maxAttempts: 2 },
     });
@@ -63,7 +51,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
     it(`${name} echoing a password and a REST token yields a message with neither`, async () => {
       const secret = password();
       const restToken = token();
-      emulator.faults = [
+      ctx.emulator.faults = [
         {
           kind: "status",
           status,
@@ -82,7 +70,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
   it("a body with a UUID and a normal sentence keeps them", async () => {
     const id = "0639864f-ece6-429c-8118-86a287b0e808";
     const sentence = `Database ${id} is being restored from a backup, please try again in a few minutes`;
-    emulator.faults = [
+    ctx.emulator.faults = [
       {
         kind: "status",
         status: 409,
@@ -97,7 +85,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
 
   it("values the caller names in `secrets` are redacted, however short or shaped", async () => {
     const secrets = ["pw-short-1", "user@example.org"];
-    emulator.faults = [
+    ctx.emulator.faults = [
       {
         kind: "status",
         status: 502,
@@ -114,7 +102,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
 
   it("a named secret cut by the 200-character limit leaves no prefix behind", async () => {
     const secret = "abcd-efgh-ijkl-mnop-qrst";
-    emulator.faults = [
+    ctx.emulator.faults = [
       { kind: "status", status: 502, body: `${"word ".repeat(38)}${secret} and more words` },
     ];
     const error = await failure(resetRedis({ secrets: [secret] }));
@@ -123,7 +111,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
 
   it("a malformed 2xx body does not put a named secret in the error", async () => {
     const secret = "pw-short-2";
-    emulator.faults = [];
+    ctx.emulator.faults = [];
     const error = await failure(
       resetRedis({
         secrets: [secret],
