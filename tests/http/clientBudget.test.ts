@@ -1,31 +1,15 @@
 import assert from "assert";
 import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
-import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
-import { UpstashClient, type ApiCall, type UpstashClientOptions } from "../../provider/http/client";
+import { DEFAULT_ACCOUNT } from "../../emulator/state";
+import { UpstashClient, type UpstashClientOptions } from "../../provider/http/client";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets } from "../helpers/secrets";
 import { useBareEmulator } from "../helpers/emulator";
+import { resetRedisCall, readRedisCall } from "../helpers/apiCalls";
 
 /** How much later than its budget a call may end: timers, the event loop, a loaded machine. */
 const SLACK_MS = 250;
-const DB = FIXTURE_IDS.redis;
-
-const resetRedis: ApiCall<unknown> = {
-  method: "POST",
-  path: `/v2/redis/reset-password/${DB}`,
-  operation: "reset password of Redis database",
-  targetId: DB,
-  parse: (body) => body,
-};
-
-const readRedis: ApiCall<unknown> = {
-  method: "GET",
-  path: `/v2/redis/database/${DB}`,
-  operation: "read Redis database",
-  targetId: DB,
-  parse: (body) => body,
-};
 
 /** Runs `promise` and returns how long it took and how it ended. */
 async function timed<T>(
@@ -59,7 +43,7 @@ describe("client: the time budget of a call", () => {
   it("a read that hangs ends within its total budget, not after a whole extra attempt", async () => {
     ctx.emulator.faults = [{ kind: "hang" }];
     const { ms, error } = await timed(
-      client({ timeoutMs: 1000, retry: { maxTotalMs: 1500 } }).call(readRedis),
+      client({ timeoutMs: 1000, retry: { maxTotalMs: 1500 } }).call(readRedisCall),
     );
     assert.strictEqual(error?.code, "timeout");
     assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
@@ -69,7 +53,7 @@ describe("client: the time budget of a call", () => {
   it("a single attempt's timeout is cut to the budget", async () => {
     ctx.emulator.faults = [{ kind: "hang" }];
     const { ms, error } = await timed(
-      client({ timeoutMs: 5000, retry: { maxTotalMs: 800 } }).call(resetRedis),
+      client({ timeoutMs: 5000, retry: { maxTotalMs: 800 } }).call(resetRedisCall()),
     );
     assert.strictEqual(error?.code, "timeout");
     assert.ok(ms <= 800 + SLACK_MS, `took ${ms} ms with an 800 ms budget`);
@@ -94,7 +78,7 @@ describe("client: the time budget of a call", () => {
           baseUrl: `http://127.0.0.1:${port}`,
           timeoutMs: 500,
           retry: { maxTotalMs: 1200 },
-        }).call(readRedis),
+        }).call(readRedisCall),
       );
       assert.strictEqual(error?.code, "timeout");
       assert.strictEqual(error.outcomeUnknown, true);
@@ -108,7 +92,7 @@ describe("client: the time budget of a call", () => {
   it("does not start a backoff wait that would end past the deadline", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 503 }];
     const { ms, error } = await timed(
-      client({ retry: { maxTotalMs: 1000, baseDelayMs: 2000 } }).call(readRedis),
+      client({ retry: { maxTotalMs: 1000, baseDelayMs: 2000 } }).call(readRedisCall),
     );
     assert.strictEqual(error?.code, "unavailable");
     assert.strictEqual(error.attempts, 1);
@@ -117,7 +101,9 @@ describe("client: the time budget of a call", () => {
 
   it("a Retry-After beyond the remaining budget fails at once and says how long Upstash asked to wait", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "30" }];
-    const { ms, error } = await timed(client({ retry: { maxTotalMs: 2000 } }).call(resetRedis));
+    const { ms, error } = await timed(
+      client({ retry: { maxTotalMs: 2000 } }).call(resetRedisCall()),
+    );
     assert.ok(ms < 500, `took ${ms} ms`);
     assert.strictEqual(error?.code, "rate_limited");
     assert.strictEqual(error.name, "UpstashRateLimitError");
@@ -130,7 +116,7 @@ describe("client: the time budget of a call", () => {
   it("a Retry-After that fits is waited exactly, even beyond maxDelayMs", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 429, retryAfter: "2", times: 1 }];
     const { ms, error } = await timed(
-      client({ retry: { maxTotalMs: 10_000, maxDelayMs: 1000 } }).call(resetRedis),
+      client({ retry: { maxTotalMs: 10_000, maxDelayMs: 1000 } }).call(resetRedisCall()),
     );
     assert.strictEqual(error, undefined);
     assert.ok(ms >= 1990 && ms <= 2000 + SLACK_MS, `waited ${ms} ms for a Retry-After of 2 s`);
@@ -152,8 +138,8 @@ describe("client: the time budget of a call", () => {
             { kind: "status", status: 429, retryAfter: retryAfter(), after: 1 },
           ];
           const options = { maxConcurrency, retry: { maxTotalMs: 1500, baseDelayMs: 250 } };
-          await client(options).call(readRedis);
-          const { ms, error } = await timed(client(options).call(readRedis));
+          await client(options).call(readRedisCall);
+          const { ms, error } = await timed(client(options).call(readRedisCall));
           assert.strictEqual(error?.code, "rate_limited");
           assert.ok(ms <= 1500 + SLACK_MS, `took ${ms} ms with a 1500 ms budget`);
         });
@@ -167,11 +153,11 @@ describe("client: the time budget of a call", () => {
       { kind: "status", status: 429, retryAfter: "2", times: 1, method: "POST" },
     ];
     const throttled = timed(
-      client({ retry: { maxTotalMs: 1500, baseDelayMs: 250 } }).call(readRedis),
+      client({ retry: { maxTotalMs: 1500, baseDelayMs: 250 } }).call(readRedisCall),
     );
     while (!ctx.emulator.log.some((entry) => entry.status === 429)) await sleep(5);
     // Now the read waits its backoff; another call's 429 holds the gate for 2 s.
-    const other = client().call(resetRedis);
+    const other = client().call(resetRedisCall());
     const { ms, error } = await throttled;
     await other;
     assert.strictEqual(error?.code, "rate_limited");
@@ -184,10 +170,10 @@ describe("client: the time budget of a call", () => {
       { kind: "latency", ms: 1200, times: 1 },
       { kind: "status", status: 503, times: 1, after: 1 },
     ];
-    const slow = client({ maxConcurrency: 1 }).call(readRedis);
+    const slow = client({ maxConcurrency: 1 }).call(readRedisCall);
     const started = Date.now();
     const queued = await timed(
-      client({ maxConcurrency: 1, retry: { maxTotalMs: 1000 } }).call(readRedis),
+      client({ maxConcurrency: 1, retry: { maxTotalMs: 1000 } }).call(readRedisCall),
     );
     await slow;
     assert.strictEqual(queued.error, undefined, queued.error?.message);
@@ -200,10 +186,10 @@ describe("client: the time budget of a call", () => {
       { kind: "status", status: 429, retryAfter: "1", times: 1, method: "POST" },
       { kind: "status", status: 503, times: 1, method: "GET" },
     ];
-    const throttled = client().call(resetRedis);
+    const throttled = client().call(resetRedisCall());
     while (!ctx.emulator.log.some((entry) => entry.status === 429)) await sleep(5);
     await sleep(50);
-    const paused = await timed(client({ retry: { maxTotalMs: 500 } }).call(readRedis));
+    const paused = await timed(client({ retry: { maxTotalMs: 500 } }).call(readRedisCall));
     await throttled;
     assert.strictEqual(paused.error, undefined, paused.error?.message);
     assert.ok(paused.ms >= 800, `the gate did not hold the read back (${paused.ms} ms)`);

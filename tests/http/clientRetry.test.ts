@@ -1,29 +1,11 @@
 import assert from "assert";
 import { startEmulator, type Fault } from "../../emulator/server";
-import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
-import { UpstashClient, type ApiCall, type UpstashClientOptions } from "../../provider/http/client";
+import { DEFAULT_ACCOUNT } from "../../emulator/state";
+import { UpstashClient, type UpstashClientOptions } from "../../provider/http/client";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets } from "../helpers/secrets";
 import { useBareEmulator } from "../helpers/emulator";
-
-const DB = FIXTURE_IDS.redis;
-
-const resetRedis = (extra: Partial<ApiCall<unknown>> = {}): ApiCall<unknown> => ({
-  method: "POST",
-  path: `/v2/redis/reset-password/${DB}`,
-  operation: "reset password of Redis database",
-  targetId: DB,
-  parse: (body) => body,
-  ...extra,
-});
-
-const readRedis: ApiCall<unknown> = {
-  method: "GET",
-  path: `/v2/redis/database/${DB}`,
-  operation: "read Redis database",
-  targetId: DB,
-  parse: (body) => body,
-};
+import { resetRedisCall, readRedisCall } from "../helpers/apiCalls";
 
 /** Fails the test unless `promise` rejects; returns the error. */
 async function failure(promise: Promise<unknown>): Promise<UpstashApiError> {
@@ -60,7 +42,7 @@ describe("client: which failures are retried", () => {
   ] as [string, Fault][]) {
     it(`a reset (POST) that meets ${name} is not sent again and fails with outcomeUnknown`, async () => {
       ctx.emulator.faults = [{ ...fault, times: 1 }];
-      const error = await failure(client().call(resetRedis()));
+      const error = await failure(client().call(resetRedisCall()));
       assert.strictEqual(requests("POST"), 1, "the reset was sent again");
       assert.strictEqual(error.outcomeUnknown, true);
       assert.strictEqual(error.attempts, 1);
@@ -70,7 +52,7 @@ describe("client: which failures are retried", () => {
 
   it("a reset (POST) answered 429 is sent again and succeeds", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 429, times: 2 }];
-    await client().call(resetRedis());
+    await client().call(resetRedisCall());
     assert.strictEqual(requests("POST"), 3);
     assert.strictEqual(resets(), 1);
   });
@@ -79,7 +61,7 @@ describe("client: which failures are retried", () => {
     const closed = await startEmulator();
     const url = closed.url;
     await closed.close();
-    const error = await failure(client({ baseUrl: url }).call(resetRedis()));
+    const error = await failure(client({ baseUrl: url }).call(resetRedisCall()));
     assert.strictEqual(error.code, "network");
     assert.strictEqual(error.attempts, 4, "refused connections are retried");
     assert.strictEqual(error.outcomeUnknown, false);
@@ -88,7 +70,7 @@ describe("client: which failures are retried", () => {
   it("a reset (POST) whose host does not resolve is retried; outcomeUnknown is false", async () => {
     const error = await failure(
       client({ baseUrl: "http://upstash-api.invalid", retry: { maxAttempts: 2 } }).call(
-        resetRedis(),
+        resetRedisCall(),
       ),
     );
     assert.strictEqual(error.code, "network");
@@ -98,7 +80,7 @@ describe("client: which failures are retried", () => {
 
   it("a POST declared idempotent is retried after a 503", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 503, times: 1 }];
-    await client().call(resetRedis({ idempotent: true }));
+    await client().call(resetRedisCall({ idempotent: true }));
     assert.strictEqual(requests("POST"), 2);
   });
 
@@ -109,14 +91,14 @@ describe("client: which failures are retried", () => {
   ] as [string, Fault][]) {
     it(`a read (GET) that meets ${name} is retried and succeeds`, async () => {
       ctx.emulator.faults = [{ ...fault, times: 1 }];
-      await client().call(readRedis);
+      await client().call(readRedisCall);
       assert.strictEqual(requests("GET"), 2);
     });
   }
 
   it("a GET declared not idempotent fails at once on a 503", async () => {
     ctx.emulator.faults = [{ kind: "status", status: 503 }];
-    const error = await failure(client().call({ ...readRedis, idempotent: false }));
+    const error = await failure(client().call({ ...readRedisCall, idempotent: false }));
     assert.strictEqual(requests("GET"), 1);
     assert.strictEqual(error.code, "unavailable");
     assert.strictEqual(error.outcomeUnknown, true);
@@ -124,7 +106,7 @@ describe("client: which failures are retried", () => {
 
   it("a read that keeps timing out ends with outcomeUnknown true after its attempts", async () => {
     ctx.emulator.faults = [{ kind: "hang" }];
-    const error = await failure(client({ retry: { maxAttempts: 2 } }).call(readRedis));
+    const error = await failure(client({ retry: { maxAttempts: 2 } }).call(readRedisCall));
     assert.strictEqual(error.code, "timeout");
     assert.strictEqual(error.attempts, 2);
     assert.strictEqual(error.outcomeUnknown, true);
@@ -138,7 +120,7 @@ describe("client: which failures are retried", () => {
   ] as const) {
     it(`HTTP ${status} fails as ${code} with outcomeUnknown false`, async () => {
       ctx.emulator.faults = [{ kind: "status", status }];
-      const error = await failure(client({ retry: { maxAttempts: 2 } }).call(resetRedis()));
+      const error = await failure(client({ retry: { maxAttempts: 2 } }).call(resetRedisCall()));
       assert.strictEqual(error.code, code);
       assert.strictEqual(error.outcomeUnknown, false);
       assert.strictEqual(resets(), 0);
@@ -147,7 +129,7 @@ describe("client: which failures are retried", () => {
 
   it("a malformed 2xx body is malformed_response with outcomeUnknown false", async () => {
     ctx.emulator.faults = [{ kind: "malformed-json", method: "POST" }];
-    const error = await failure(client().call(resetRedis()));
+    const error = await failure(client().call(resetRedisCall()));
     assert.strictEqual(error.code, "malformed_response");
     assert.strictEqual(error.outcomeUnknown, false);
     assert.strictEqual(resets(), 1);
@@ -159,7 +141,7 @@ describe("client: which failures are retried", () => {
       { kind: "status", status: 503, times: 1 },
       { kind: "status", status: 404, after: 1 },
     ];
-    const error = await failure(client().call(readRedis));
+    const error = await failure(client().call(readRedisCall));
     assert.strictEqual(error.code, "not_found");
     assert.strictEqual(error.outcomeUnknown, true);
   });

@@ -5,17 +5,9 @@ import { UpstashClient, type ApiCall } from "../../provider/http/client";
 import type { UpstashApiError } from "../../provider/http/errors";
 import { assertNoSecrets, everything } from "../helpers/secrets";
 import { useBareEmulator } from "../helpers/emulator";
+import { resetRedisCall } from "../helpers/apiCalls";
 
 const DB = FIXTURE_IDS.redis;
-
-const resetRedis = (extra: Partial<ApiCall<unknown>> = {}): ApiCall<unknown> => ({
-  method: "POST",
-  path: `/v2/redis/reset-password/${DB}`,
-  operation: "reset password of Redis database",
-  targetId: DB,
-  parse: (body) => body,
-  ...extra,
-});
 
 /** A database password as Upstash makes them: 32 hex digits. */
 const password = (): string => randomBytes(16).toString("hex");
@@ -59,7 +51,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
           body: body(`reset failed: password=${secret} token "${restToken}" (db ${DB})`),
         },
       ];
-      const error = await failure(resetRedis());
+      const error = await failure(resetRedisCall());
       assert.strictEqual(error.status, status);
       assertNoSecrets(error, [secret, restToken, restToken.slice(0, 20), secret.slice(0, 20)]);
       assert.match(error.upstashMessage ?? "", /^reset failed: \[redacted\] token "\[redacted\]"/);
@@ -78,7 +70,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
         body: JSON.stringify({ error: sentence }),
       },
     ];
-    const error = await failure(resetRedis());
+    const error = await failure(resetRedisCall());
     assert.strictEqual(error.upstashMessage, sentence);
     assert.ok(error.message.includes(sentence), error.message);
   });
@@ -92,7 +84,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
         body: `upstream said: pw-short-1 for user@example.org rejected`,
       },
     ];
-    const error = await failure(resetRedis({ secrets }));
+    const error = await failure(resetRedisCall({ secrets }));
     assertNoSecrets(error, secrets);
     assert.match(
       error.upstashMessage ?? "",
@@ -105,7 +97,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
     ctx.emulator.faults = [
       { kind: "status", status: 502, body: `${"word ".repeat(38)}${secret} and more words` },
     ];
-    const error = await failure(resetRedis({ secrets: [secret] }));
+    const error = await failure(resetRedisCall({ secrets: [secret] }));
     assert.ok(!everything(error).includes("abcd-efgh"), error.message);
   });
 
@@ -113,7 +105,7 @@ describe("client: credentials a response echoes are not put in errors", () => {
     const secret = "pw-short-2";
     ctx.emulator.faults = [];
     const error = await failure(
-      resetRedis({
+      resetRedisCall({
         secrets: [secret],
         parse: () => {
           throw new Error(`unexpected password ${secret}`);
