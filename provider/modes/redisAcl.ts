@@ -26,7 +26,7 @@ import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
 import { proveCredential } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
-import { hasUpstashCode, messageOf, PortableError } from "../http/errors";
+import { answeredByOrigin, hasUpstashCode, messageOf, PortableError } from "../http/errors";
 import { DEFAULT_ACL_RULES } from "../inputs";
 import { proveAbsent, type RedisTarget } from "../targets";
 import { redisDriver } from "../targets/redis";
@@ -218,8 +218,7 @@ async function setUser(
         /does not exist/i.test(error.upstashMessage ?? "");
       if (!unknown && !raced) throw error; // refused: nothing changed
       // The database answered (not a gateway): it is done with the command, one reading tells.
-      const status = (error as { status?: number }).status;
-      const answered = raced || (status !== undefined && status !== 502 && status !== 504);
+      const answered = raced || answeredByOrigin(error);
       if (applied) {
         for (let reads = 1; reads <= 3; reads++) {
           let info: AclUserInfo | undefined;

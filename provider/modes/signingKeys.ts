@@ -27,7 +27,7 @@ import {
   isDataPlaneError,
 } from "../dataPlane/client";
 import type { UpstashClient } from "../http/client";
-import { messageOf, PortableError } from "../http/errors";
+import { answeredByOrigin, messageOf, PortableError } from "../http/errors";
 import { periodEnd } from "../rotationWindow";
 import {
   readExistingTarget,
@@ -128,8 +128,7 @@ async function roll(
       if (!isDataPlaneError(error)) throw error;
       const unreadable = error.code === "malformed_response";
       if (!unreadable && !error.outcomeUnknown) throw error; // refused: nothing rolled
-      const { status } = error;
-      const answered = unreadable || (status !== undefined && status !== 502 && status !== 504);
+      const answered = unreadable || answeredByOrigin(error);
       for (let reads = 1; reads <= 3; reads++) {
         let live: SigningKeys;
         try {

@@ -7,7 +7,7 @@
  *   partial-failure error that says so and never a credential that may be dead.
  */
 import type { UpstashClient } from "../http/client";
-import { hasUpstashCode, messageOf } from "../http/errors";
+import { answeredByOrigin, hasUpstashCode, messageOf } from "../http/errors";
 import {
   AbsenceUnprovenError,
   ResetNotObservedError,
@@ -41,17 +41,6 @@ export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCred
 /** True when the failed request may have reached Upstash and taken effect. */
 function outcomeUnknown(error: unknown): boolean {
   return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
-}
-
-/**
- * True when the API itself answered (a 5xx from the origin): it is done with
- * the request, so a reading taken now shows whether it took effect. Without an
- * answer (timeout, dropped connection) or with a gateway's 502/504, the reset
- * may still be under way and land after any reading.
- */
-function answeredByOrigin(error: unknown): boolean {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" && status !== 502 && status !== 504;
 }
 
 /**
