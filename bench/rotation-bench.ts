@@ -12,7 +12,7 @@ import os from "os";
 import path from "path";
 import { performance } from "perf_hooks";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { startEmulator, type Fault, type UpstashEmulator } from "../emulator/server";
+import { dataPlaneUrl, startEmulator, type Fault, type UpstashEmulator } from "../emulator/server";
 import { addIndex, addRedis, DEFAULT_ACCOUNT } from "../emulator/state";
 import { credentialRotationProvider as provider, CredentialRotation } from "../provider";
 import { forgetSharedRequestGate } from "../provider/http/concurrency";
@@ -429,7 +429,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator();
   process.env.UPSTASH_API_URL = emulator.url;
   // A local API needs a local data plane too (the emulator serves one).
-  process.env.UPSTASH_DATA_PLANE_URL = `${emulator.url}/data-plane`;
+  process.env.UPSTASH_DATA_PLANE_URL = dataPlaneUrl(emulator.url);
   process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
   process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
   try {

@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync } from "fs";
 import path from "path";
-import { dataPlaneStatus, startEmulator } from "../emulator/server";
+import { dataPlaneUrl, dataPlaneStatus, startEmulator } from "../emulator/server";
 import { makeTempRoot } from "../tests/harness/tempProject";
 import { PulumiUser } from "../tests/harness/pulumiCli";
 import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../tests/harness/pulumiHarness";
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const user = new PulumiUser({
     rootDir: workDir,
     cliDir,
-    env: { UPSTASH_API_URL: emulator.url, UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane` },
+    env: { UPSTASH_API_URL: emulator.url, UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url) },
   });
   /** `pulumi <args> --json` in this folder (engine events as JSON lines), printing its events. */
   const run = async (title: string, ...args: string[]): Promise<void> => {
@@ -87,15 +87,7 @@ async function main(): Promise<void> {
   rmSync(STACK_CONFIG, { force: true });
   try {
     await user.pulumi(REPO_ROOT, "stack", "init", STACK);
-    await user.pulumi(REPO_ROOT, "config", "set", "upstash:email", emulator.data.account.email);
-    await user.pulumi(
-      REPO_ROOT,
-      "config",
-      "set",
-      "--secret",
-      "upstash:apiKey",
-      emulator.data.account.apiKey,
-    );
+    await user.setManagementCredentials(REPO_ROOT, emulator.data.account);
     await user.pulumi(REPO_ROOT, "config", "set", "trigger", "initial");
 
     await run("pulumi up (the first rotation of every target)", "up");

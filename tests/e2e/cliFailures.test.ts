@@ -1,6 +1,6 @@
 import assert from "assert";
 import path from "path";
-import { startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { dataPlaneUrl, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { ensurePulumiCli } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
@@ -67,15 +67,7 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
   let workRoot: string;
 
   const configureCredentials = async (dir: string): Promise<void> => {
-    await user.pulumi(dir, "config", "set", "upstash:email", emulator.data.account.email);
-    await user.pulumi(
-      dir,
-      "config",
-      "set",
-      "--secret",
-      "upstash:apiKey",
-      emulator.data.account.apiKey,
-    );
+    await user.setManagementCredentials(dir, emulator.data.account);
   };
 
   before(async () => {
@@ -86,7 +78,7 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
       cliDir: ensurePulumiCli(),
       env: {
         UPSTASH_API_URL: emulator.url,
-        UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane`,
+        UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
         UPSTASH_API_RETRY_BASE_MS: "50",
       },
     });

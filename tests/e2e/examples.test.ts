@@ -1,7 +1,12 @@
 import assert from "assert";
 import { readFileSync } from "fs";
 import path from "path";
-import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
+import {
+  dataPlaneUrl,
+  dataPlaneStatus,
+  startEmulator,
+  type UpstashEmulator,
+} from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { ensurePulumiCli, filesContaining } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
@@ -46,15 +51,7 @@ describe("example projects with the plain Pulumi CLI", function () {
   async function initStack(dir: string, project: string, credentials: boolean): Promise<void> {
     await user.pulumi(dir, "stack", "init", `organization/${project}/dev`);
     if (!credentials) return;
-    await user.pulumi(dir, "config", "set", "upstash:email", emulator.data.account.email);
-    await user.pulumi(
-      dir,
-      "config",
-      "set",
-      "--secret",
-      "upstash:apiKey",
-      emulator.data.account.apiKey,
-    );
+    await user.setManagementCredentials(dir, emulator.data.account);
     const stackConfig = readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");
     assert.match(stackConfig, /upstash:apiKey:\s+secure: /);
   }
@@ -67,7 +64,7 @@ describe("example projects with the plain Pulumi CLI", function () {
       cliDir: ensurePulumiCli(),
       env: {
         UPSTASH_API_URL: emulator.url,
-        UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane`,
+        UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
         UPSTASH_API_RETRY_BASE_MS: "50",
       },
     });

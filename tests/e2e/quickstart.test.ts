@@ -1,7 +1,12 @@
 import assert from "assert";
 import { mkdirSync, readFileSync, rmSync } from "fs";
 import path from "path";
-import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
+import {
+  dataPlaneUrl,
+  dataPlaneStatus,
+  startEmulator,
+  type UpstashEmulator,
+} from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../harness/pulumiHarness";
 import { ensureNode } from "../harness/node22";
@@ -132,7 +137,7 @@ describe("the quickstart with the plain Pulumi CLI and the package from npm pack
           pathFirst: node ? [node.binDir] : [],
           env: {
             UPSTASH_API_URL: emulator.url,
-            UPSTASH_DATA_PLANE_URL: `${emulator.url}/data-plane`,
+            UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
             UPSTASH_API_RETRY_BASE_MS: "50",
           },
         });
@@ -194,15 +199,7 @@ describe("the quickstart with the plain Pulumi CLI and the package from npm pack
       it("logs in to the file backend, creates the stack and stores the API key encrypted", async () => {
         await user.pulumi(projectDir, "login", `file://${user.backendDir}`);
         await user.pulumi(projectDir, "stack", "init", `organization/${PROJECT}/dev`);
-        await user.pulumi(projectDir, "config", "set", "upstash:email", DEFAULT_ACCOUNT.email);
-        await user.pulumi(
-          projectDir,
-          "config",
-          "set",
-          "--secret",
-          "upstash:apiKey",
-          DEFAULT_ACCOUNT.apiKey,
-        );
+        await user.setManagementCredentials(projectDir, DEFAULT_ACCOUNT);
         const stackConfig = readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
         assert.match(stackConfig, /upstash:apiKey:\s+secure: /);
         assert.ok(!stackConfig.includes(DEFAULT_ACCOUNT.apiKey));

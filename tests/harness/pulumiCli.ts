@@ -64,6 +64,19 @@ export class PulumiUser {
     return result;
   }
 
+  /**
+   * The Upstash management credentials as a user sets them: `pulumi config set`
+   * of `upstash:email`, and of `upstash:apiKey` with `--secret`, for the stack
+   * selected in `dir`.
+   */
+  async setManagementCredentials(
+    dir: string,
+    account: { email: string; apiKey: string },
+  ): Promise<void> {
+    await this.pulumi(dir, "config", "set", "upstash:email", account.email);
+    await this.pulumi(dir, "config", "set", "--secret", "upstash:apiKey", account.apiKey);
+  }
+
   /** `pulumi args…` in `dir`, its stdout parsed as JSON. */
   async pulumiJson<T>(dir: string, ...args: string[]): Promise<T> {
     return JSON.parse((await this.pulumi(dir, ...args)).stdout) as T;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import path from "path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
-import type { UpstashEmulator } from "../../emulator/server";
+import { dataPlaneUrl, type UpstashEmulator } from "../../emulator/server";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -62,7 +62,7 @@ export async function localStack(
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
     UPSTASH_API_URL: options.emulator.url,
-    UPSTASH_DATA_PLANE_URL: `${options.emulator.url}/data-plane`,
+    UPSTASH_DATA_PLANE_URL: dataPlaneUrl(options.emulator.url),
     UPSTASH_API_RETRY_BASE_MS: "50",
   };
   process.env.PATH = envVars.PATH;
