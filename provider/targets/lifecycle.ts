@@ -7,7 +7,8 @@
  *   partial-failure error that says so and never a credential that may be dead.
  */
 import type { UpstashClient } from "../http/client";
-import { answeredByOrigin, hasUpstashCode, messageOf } from "../http/errors";
+import { sendOnce } from "../exactlyOnce";
+import { hasUpstashCode, messageOf } from "../http/errors";
 import {
   AbsenceUnprovenError,
   ResetNotObservedError,
@@ -27,20 +28,12 @@ const MAX_RESET_SENDS = 3;
 /** Read-backs that still show the old credentials after a successful reset (replica lag). */
 const STALE_READ_RETRIES = 3;
 const STALE_READ_DELAY_MS = 250;
-/** Readings after a reset that got no answer at all: it may still be on its way. */
-const UNANSWERED_READS = 3;
-const UNANSWERED_READ_DELAY_MS = 1000;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether two readings hold the same secrets: any difference means a reset took effect. */
 export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCredentials>): boolean {
   return a.token === b.token && a.password === b.password && a.readOnlyToken === b.readOnlyToken;
-}
-
-/** True when the failed request may have reached Upstash and taken effect. */
-function outcomeUnknown(error: unknown): boolean {
-  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true;
 }
 
 /**
@@ -102,67 +95,42 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
 ): Promise<IssuedCredentials> {
   const what = driver.describe(target);
   const located = await driver.locate(client, target, before);
-  for (let sends = 1; ; sends++) {
-    let answer: IssuedCredentials | undefined;
-    try {
-      answer = await driver.reset(client, located);
-    } catch (error) {
-      // A 2xx with an unreadable body: the reset happened; read the credentials back.
-      if (hasUpstashCode(error, "malformed_response")) {
-        return readBack(driver, client, located, what, before);
-      }
-      if (!outcomeUnknown(error)) throw error; // refused: nothing changed
-      const answered = answeredByOrigin(error);
-      const live = await settle(driver, client, located, what, before, error, answered);
-      if (!sameSecrets(live, before)) return live;
-      // The API answered and nothing changed: sending it again is not a second reset, and
-      // giving up leaves the previous credentials valid (a plain failure, state unchanged).
-      if (answered) {
-        if (sends < MAX_RESET_SENDS) continue;
+  return sendOnce({
+    send: async () => {
+      let answer: IssuedCredentials | undefined;
+      try {
+        answer = await driver.reset(client, located);
+      } catch (error) {
+        // A 2xx with an unreadable body: the reset happened; read the credentials back.
+        if (hasUpstashCode(error, "malformed_response")) {
+          return readBack(driver, client, located, what, before);
+        }
         throw error;
       }
-      // No answer: it may still land, so it is never sent again here; refresh or the next
-      // `up` compares the live credentials with the ones before and settles it.
-      throw new ResetOutcomeUnknownError(
-        what,
-        error,
-        "the credentials have not changed so far, but a reset that got no answer may still take effect",
-      );
-    }
-    if (answer && !sameSecrets(answer, before)) return answer;
-    return readBack(driver, client, located, what, before);
-  }
-}
-
-/**
- * After a reset whose outcome is unknown: the live credentials, read until they
- * differ from `before` when the reset got no answer; a partial failure when
- * they cannot be read.
- */
-async function settle<T extends RotationTarget>(
-  driver: TargetDriver<T>,
-  client: UpstashClient,
-  located: LocatedTarget,
-  what: string,
-  before: IssuedCredentials,
-  resetError: unknown,
-  answered: boolean,
-): Promise<IssuedCredentials> {
-  for (let reads = 1; ; reads++) {
-    let live: IssuedCredentials;
-    try {
-      live = await driver.get(client, located);
-    } catch (readError) {
-      throw new ResetOutcomeUnknownError(
+      if (answer && !sameSecrets(answer, before)) return answer;
+      return readBack(driver, client, located, what, before);
+    },
+    read: () => driver.get(client, located),
+    seenIn: (live) => (sameSecrets(live, before) ? undefined : live),
+    maxSends: MAX_RESET_SENDS,
+    unreadable: (resetError, readError) =>
+      new ResetOutcomeUnknownError(
         what,
         resetError,
         `reading the live ones to find out failed: ${messageOf(readError) ?? "unknown error"}`,
         readError,
-      );
-    }
-    if (answered || !sameSecrets(live, before) || reads >= UNANSWERED_READS) return live;
-    await pause(UNANSWERED_READ_DELAY_MS);
-  }
+      ),
+    // Answered with nothing changed: the previous credentials stay valid (a plain failure,
+    // state unchanged). No answer: refresh or the next `up` compares and settles it.
+    notSeen: (resetError, mayStillLand) =>
+      mayStillLand
+        ? new ResetOutcomeUnknownError(
+            what,
+            resetError,
+            "the credentials have not changed so far, but a reset that got no answer may still take effect",
+          )
+        : (resetError as Error),
+  });
 }
 
 /** After a reset that took effect: the new credentials, read back until they differ from `before`. */
