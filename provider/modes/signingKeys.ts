@@ -20,14 +20,10 @@ import {
   type Inputs,
   type RotationState,
 } from "../common";
-import {
-  dataPlaneBase,
-  dataPlaneRequest,
-  DataPlaneError,
-  isDataPlaneError,
-} from "../dataPlane/client";
+import { dataPlaneBase, dataPlaneRequest, DataPlaneError } from "../dataPlane/client";
 import type { UpstashClient } from "../http/client";
-import { answeredByOrigin, messageOf, PortableError } from "../http/errors";
+import { sendOnce } from "../exactlyOnce";
+import { messageOf, PortableError } from "../http/errors";
 import { periodEnd } from "../rotationWindow";
 import {
   readExistingTarget,
@@ -102,9 +98,9 @@ const same = (a: SigningKeys, b: SigningKeys): boolean =>
   a.current === b.current && a.next === b.next;
 
 /**
- * `POST /v2/keys/rotate`, exactly once: a lost answer is settled by reading
- * the keys (rolled when the live `current` is the recorded `next`); it is sent
- * again only after QStash answered and the keys proved unchanged.
+ * `POST /v2/keys/rotate`, taking effect at most once: a lost answer is settled
+ * by reading the keys (rolled when the live `current` is the recorded `next`);
+ * it is sent again only after QStash answered and the keys proved unchanged.
  */
 async function roll(
   user: IssuedCredentials,
@@ -112,43 +108,43 @@ async function roll(
   what: string,
 ): Promise<SigningKeys> {
   const operation = `roll ${what} (POST /v2/keys/rotate)`;
-  for (let sends = 1; ; sends++) {
-    try {
-      const body = await dataPlaneRequest({
-        method: "POST",
-        host: user.endpoint,
-        path: "/v2/keys/rotate",
-        token: user.token,
+  const rerun =
+    "Run `pulumi up` again: it reads the keys first, records a roll that took effect, and never rolls twice.";
+  return sendOnce({
+    send: async () =>
+      keysOf(
+        await dataPlaneRequest({
+          method: "POST",
+          host: user.endpoint,
+          path: "/v2/keys/rotate",
+          token: user.token,
+          operation,
+          idempotent: false,
+          secrets: [user.readOnlyToken],
+        }),
         operation,
-        idempotent: false,
-        secrets: [user.readOnlyToken],
-      });
-      return keysOf(body, operation, user.endpoint);
-    } catch (error) {
-      if (!isDataPlaneError(error)) throw error;
-      const unreadable = error.code === "malformed_response";
-      if (!unreadable && !error.outcomeUnknown) throw error; // refused: nothing rolled
-      const answered = unreadable || answeredByOrigin(error);
-      for (let reads = 1; reads <= 3; reads++) {
-        let live: SigningKeys;
-        try {
-          live = await readKeys(user, what);
-        } catch (readError) {
-          throw new PortableError(
-            `The roll of ${what} got no usable answer (${messageOf(error)}), and reading the keys to find out failed: ${messageOf(readError)} Run \`pulumi up\` again: it reads the keys first and never rolls twice.`,
-          );
-        }
-        if (live.current === recorded.next) return live;
-        if (!same(live, recorded)) break;
-        if (answered) break;
-        await pause(1000);
-      }
-      if (answered && !unreadable && sends < 2) continue;
+        user.endpoint,
+      ),
+    read: () => readKeys(user, what),
+    seenIn: (live) => {
+      if (live.current === recorded.next) return live;
+      if (same(live, recorded)) return undefined;
       throw new PortableError(
-        `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. Run \`pulumi up\` again: it reads the keys first, records a roll that took effect, and never rolls twice.`,
+        `The roll of ${what} got no usable answer, and the keys read afterwards are neither the recorded pair nor that pair rolled once: they were changed elsewhere. Nothing is sent again. Run \`pulumi refresh\` to record the live keys and roll them out to every receiver.`,
       );
-    }
-  }
+    },
+    maxSends: 2,
+    unreadable: (error, readError) =>
+      new PortableError(
+        `The roll of ${what} got no usable answer (${messageOf(error)}), and reading the keys to find out failed: ${messageOf(readError)} ${rerun}`,
+      ),
+    notSeen: (error, mayStillLand) =>
+      mayStillLand
+        ? new PortableError(
+            `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. ${rerun}`,
+          )
+        : (error as Error),
+  });
 }
 
 function outputsFor(user: IssuedCredentials, keys: SigningKeys): Partial<RotationState> {
@@ -203,7 +199,11 @@ function guard(olds: RotationState, settings: Inputs, what: string): void {
   );
 }
 
-/** A trigger change rolls the keys once; an unsettled state adopts the live keys. */
+/**
+ * A trigger change rolls the keys once, also after an earlier roll whose
+ * confirmation failed (from the live pair, still subject to the guard); the
+ * same trigger on an unsettled state adopts the live keys.
+ */
 export async function updateSigningKeys(
   olds: RotationState,
   settings: Inputs,
@@ -220,13 +220,15 @@ export async function updateSigningKeys(
   const carried = Object.fromEntries(
     Object.entries(kept).filter(([key]) => !KEY_FIELDS.includes(key)),
   );
-  const { currentSigningKey: current, nextSigningKey: next } = olds;
-  if (!triggerChanged || current === undefined || next === undefined) {
+  if (!triggerChanged) {
     return {
       outs: compact({ ...carried, ...settings, ...outputsFor(user, live) }) as RotationState,
     };
   }
-  const recorded = { current, next };
+  // No keys recorded (an earlier roll whose confirmation failed): the live pair is the one to
+  // roll from, and the guard still counts that earlier roll.
+  const { currentSigningKey: current, nextSigningKey: next } = olds;
+  const recorded = unsettled || !current || !next ? live : { current, next };
   let rolled: SigningKeys;
   if (same(live, recorded)) {
     guard(olds, settings, what);

@@ -8,7 +8,7 @@ import {
   useEmulator,
 } from "../helpers/emulator";
 import { assertNoSecrets } from "../helpers/secrets";
-import { failureOf } from "../helpers/failures";
+import { failureOf, recordedBy } from "../helpers/failures";
 
 const KEYS = { type: "qstash-signing-keys" } as const;
 const ROLL = /\/v2\/keys\/rotate$/;
@@ -148,6 +148,39 @@ describe("QStash signing keys", function () {
     const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
     assert.strictEqual(rolls().length, 2, "one lost send and one roll");
     assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+  });
+
+  it("after a roll whose confirmation failed, the same trigger records the live keys and a new trigger is a new roll, guarded", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    // The reading before the roll goes through; every one after it fails.
+    ctx.emulator.faults = [
+      { kind: "status", status: 500, method: "GET", path: "/v2/keys$", after: 1, times: 10_000 },
+    ];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    ctx.emulator.faults = [];
+    assert.match(error.message, /No keys are handed out/);
+    const recorded = recordedBy(error);
+    assert.strictEqual(recorded.currentSigningKey, undefined);
+    assert.strictEqual(rolls().length, 1);
+    const rolledOnce = { ...live() };
+
+    // A new trigger before receivers have the rolled keys: the guard counts the failed run's roll.
+    const guarded = await failureOf(updateThroughProvider(created.id, recorded, { trigger: 3 }));
+    assert.match(guarded.message, /Refusing to roll/);
+    assert.strictEqual(rolls().length, 1);
+    // Forced: one roll from the live pair, not an adoption of it.
+    const forced = await updateThroughProvider(created.id, recorded, {
+      trigger: 3,
+      minRollInterval: "0min",
+    });
+    assert.strictEqual(rolls().length, 2);
+    assert.strictEqual(forced.state.currentSigningKey, rolledOnce.next);
+    expectKeys(forced.state, live());
+
+    // The same trigger as the failed run settles it without a roll.
+    const settled = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+    assert.strictEqual(rolls().length, 2);
+    expectKeys(settled.state, live());
   });
 
   it("one roll elsewhere since the keys were recorded counts as this trigger's roll: no second roll", async () => {
