@@ -202,6 +202,12 @@ function targetKey(target: RotationTarget): string {
   return `${target.type}/${givenId(target) ?? ""}${user}`;
 }
 
+/** What names the target: unknown in preview, it may be another one; an unknown `rules` may not. */
+function namingParts(target: RotationTarget): unknown[] {
+  if (typeof target !== "object" || target === null) return [target];
+  return [target.type, givenId(target), target.type === "redis" ? target.user : undefined];
+}
+
 /** The targets whose user may be resolved: naming the resolved one later is the same user. */
 const resolvesUser = (target: RotationTarget): boolean =>
   target.type === "qstash" || target.type === "qstash-signing-keys";
@@ -211,7 +217,7 @@ const resolvesUser = (target: RotationTarget): boolean =>
  * QStash target that now names the user it was resolved to is the same user.
  */
 function targetReplaced(olds: RotationState, news: Inputs): boolean {
-  if (containsUnknown(news.target)) return true;
+  if (containsUnknown(namingParts(news.target))) return true;
   if (targetKey(news.target) === targetKey(olds.target)) return false;
   const namesResolvedUser =
     resolvesUser(news.target) &&

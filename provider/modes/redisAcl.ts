@@ -23,10 +23,11 @@ import {
   type RotationState,
 } from "../common";
 import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
+import { sendOnce } from "../exactlyOnce";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
 import { proveCredential } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
-import { answeredByOrigin, hasUpstashCode, messageOf, PortableError } from "../http/errors";
+import { hasUpstashCode, messageOf, PortableError } from "../http/errors";
 import { DEFAULT_ACL_RULES } from "../inputs";
 import { proveAbsent, type RedisTarget } from "../targets";
 import { redisDriver } from "../targets/redis";
@@ -56,7 +57,6 @@ export const isAclTarget = (target: { type: string; user?: unknown }): boolean =
   target.type === "redis" && typeof target.user === "string";
 
 const CREDENTIALS = ["token", "password", "redisUrl", "env", "readOnlyToken"];
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const aclResourceId = (target: AclTarget): string =>
   `redis/${target.databaseId.trim()}/user/${target.user}`;
@@ -195,47 +195,39 @@ async function genToken(ctx: AclContext): Promise<string> {
 }
 
 /**
- * One `ACL SETUSER`, exactly once: when its answer is lost, `ACL GETUSER`
- * tells whether it took effect (`applied`). Only when it proves it did not is
- * the command sent again: every SETUSER this provider sends is idempotent
- * (`>token`, `resetpass`, rules), and one that removes a password fails whole
- * if the removal already happened, so a late duplicate changes nothing.
+ * One `ACL SETUSER` that changes passwords, taking effect at most once: a lost
+ * answer is settled by `ACL GETUSER` (`applied`), and the command is sent again
+ * only after the database itself answered and the reading proved it did not
+ * take effect. A SETUSER is atomic: when `applied` sees its passwords, its
+ * rules took effect with them.
  */
 async function setUser(
   ctx: AclContext,
   rules: string[],
-  applied: ((info: AclUserInfo | undefined) => boolean) | undefined,
+  applied: (info: AclUserInfo | undefined) => boolean,
   secrets: string[] = [],
 ): Promise<void> {
-  for (let sends = 1; ; sends++) {
-    try {
-      await acl(ctx, ["SETUSER", ctx.target.user, ...rules], false, secrets);
-      return;
-    } catch (error) {
-      const unknown = isDataPlaneError(error) && error.outcomeUnknown;
-      const raced =
-        isDataPlaneError(error, "bad_request") &&
-        /does not exist/i.test(error.upstashMessage ?? "");
-      if (!unknown && !raced) throw error; // refused: nothing changed
-      // The database answered (not a gateway): it is done with the command, one reading tells.
-      const answered = raced || answeredByOrigin(error);
-      if (applied) {
-        for (let reads = 1; reads <= 3; reads++) {
-          let info: AclUserInfo | undefined;
-          try {
-            info = await getUser(ctx);
-          } catch (readError) {
-            throw new AclChangeUnknownError(ctx.what, readError);
-          }
-          if (applied(info)) return;
-          if (answered) break;
-          await pause(300 * reads);
-        }
+  await sendOnce({
+    send: async () => {
+      try {
+        await acl(ctx, ["SETUSER", ctx.target.user, ...rules], false, secrets);
+      } catch (error) {
+        // Removing a password that is already gone fails the whole command; that is only
+        // success when the reading shows the goal reached (a late duplicate, say).
+        const raced =
+          isDataPlaneError(error, "bad_request") &&
+          /does not exist/i.test(error.upstashMessage ?? "");
+        if (!raced || !applied(await getUser(ctx))) throw error;
       }
-      if (raced) throw error;
-      if (sends >= 2) throw new AclChangeUnknownError(ctx.what, error);
-    }
-  }
+      return true;
+    },
+    read: () => getUser(ctx),
+    seenIn: (info) => (applied(info) ? true : undefined),
+    maxSends: 2,
+    unreadable: (_error, readError) => new AclChangeUnknownError(ctx.what, readError),
+    notSeen: (error, mayStillLand) =>
+      mayStillLand ? new AclChangeUnknownError(ctx.what, error) : (error as Error),
+  });
 }
 
 /** Removes `hashes` from the user where GETUSER shows them; never fails on one already gone. */
@@ -271,11 +263,22 @@ function outputsFor(ctx: AclContext, token: string): Partial<RotationState> {
 }
 
 /**
+ * The rules a SETUSER applies: all of them for a user this resource creates
+ * (the defaults when none are given), a changed set when given, and none when
+ * `rules` is left out for an existing user, whose own rules then stay.
+ */
+function rulesToApply(target: AclTarget, creating: boolean, rulesChanged: boolean): string[] {
+  if (creating) return ruleArgs(target);
+  return rulesChanged && target.rules !== undefined ? ruleArgs(target) : [];
+}
+
+/**
  * Issues a fresh password: `rotate` adds it next to the current one (which
  * becomes the previous), `revoke` replaces every password of the user with it
  * in one call. Proven with a PING as the user before anything is removed or
- * handed out; an overlap rotation that fails the proof removes the new
- * password again, leaving everything as it was.
+ * handed out. Only then does one SETUSER leave exactly {previous, new} on the
+ * user and apply a rules change, so an overlap rotation whose proof fails is
+ * undone by removing the new password: nothing else changed.
  */
 async function issue(
   ctx: AclContext,
@@ -295,13 +298,14 @@ async function issue(
   const token = await genToken(ctx);
   const hash = sha256(token);
   const creating = before === undefined;
+  const rules = rulesToApply(ctx.target, creating, rulesChanged);
+  // A new user gets its rules at once (undone by deleting it); on an existing user, rules
+  // wait for the proof and go with the removal of old passwords, in one atomic SETUSER.
   const args = creating
-    ? ["on", `>${token}`, ...ruleArgs(ctx.target)]
-    : [
-        ...(mode === "revoke" ? ["resetpass"] : []),
-        `>${token}`,
-        ...(rulesChanged ? ruleArgs(ctx.target) : []),
-      ];
+    ? ["on", `>${token}`, ...rules]
+    : mode === "revoke"
+      ? ["resetpass", `>${token}`, ...rules]
+      : [`>${token}`];
   const mine = ours(previous?.aclPasswords);
   // What the state says if the new password's fate stays unknown: the old settings (so the
   // next `up` issues again), no credential that may be dead, the new password to be removed.
@@ -337,6 +341,22 @@ async function issue(
     if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
     throw unknownFate(`${messageOf(error)}.`);
   }
+  // Undoes an overlap rotation: the new password goes, everything else is as it was.
+  const withdraw = async (lead: string, reason: string): Promise<never> => {
+    try {
+      const info = await getUser(ctx);
+      if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
+        await acl(ctx, ["DELUSER", ctx.target.user], true);
+      } else await removePasswords(ctx, [hash], info);
+    } catch (rollbackError) {
+      throw unknownFate(
+        `${lead} (${reason}), and removing it again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
+      );
+    }
+    throw new PortableError(
+      `${lead}, so it was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
+    );
+  };
 
   if (verifies(settings)) {
     try {
@@ -354,19 +374,7 @@ async function issue(
           },
         );
       }
-      try {
-        const info = await getUser(ctx);
-        if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
-          await acl(ctx, ["DELUSER", ctx.target.user], true);
-        } else await removePasswords(ctx, [hash], info);
-      } catch (rollbackError) {
-        throw unknownFate(
-          `The new password of ${what} was rejected by the data plane (${reason}), and removing it again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
-        );
-      }
-      throw new PortableError(
-        `The new password of ${what} was rejected by the data plane, so it was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
-      );
+      await withdraw(`The new password of ${what} was rejected by the data plane`, reason);
     }
   }
 
@@ -386,17 +394,36 @@ async function issue(
     rotatedAt: new Date().toISOString(),
     rotationCount: (previous?.rotationCount ?? 0) + 1,
   }) as RotationState;
-  const retire =
-    mode === "revoke"
-      ? []
-      : mine.filter((h) => h !== kept && h !== hash && before?.passwords.includes(h));
+  if (mode === "revoke" || creating) return state;
+  // With a handed-out password kept, every other one goes (a replaced resource's, one added
+  // by hand): exactly {previous, new} remain. Without one, nothing was handed out that
+  // consumers moved to, so only this resource's own leftovers go.
+  const retire = (kept ? (before?.passwords ?? []) : mine).filter(
+    (h) => h !== kept && h !== hash && before?.passwords.includes(h),
+  );
+  const finish = [...retire.map((h) => `!${h}`), ...(rulesChanged ? rules : [])];
+  if (finish.length === 0) return state;
   try {
-    await removePasswords(ctx, retire, before);
+    await setUser(ctx, finish, (info) => !info || retire.every((h) => !info.passwords.includes(h)));
   } catch (error) {
+    if (isDataPlaneError(error, "bad_request") && rules.length > 0) {
+      await withdraw(
+        `The new password of ${what} was proven, but the database refused the SETUSER that applies the new rules`,
+        messageOf(error) ?? "bad request",
+      );
+    }
+    // The new password works and is recorded; what is left is removed by the next `up`, and
+    // rules not applied yet stay a change (the state keeps the rules that are in force).
     throw partialFailure(
-      `A new password of ${what} was issued, proven and recorded, but removing an older one failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to remove it.`,
+      `A new password of ${what} was issued, proven and recorded, but removing the older ones${rules.length > 0 ? " and applying the new rules" : ""} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
       id,
-      { ...state, aclPasswords: { ...state.aclPasswords, retired: retire } },
+      {
+        ...state,
+        ...(rules.length > 0
+          ? { target: previous?.target ?? { ...ctx.target, rules: undefined } }
+          : {}),
+        aclPasswords: { ...state.aclPasswords, retired: retire },
+      },
     );
   }
   return state;
@@ -422,7 +449,9 @@ export async function updateAcl(
   const target = aclTargetOf(settings);
   const triggerChanged = !sameJson(olds.trigger, settings.trigger);
   const revoke = revocationRequested(olds.revokeAllOn, settings.revokeAllOn);
-  const rulesChanged = !sameJson(aclTargetOf(olds).rules, target.rules);
+  // Rules left out leave the user's rules as they are: only given rules are a change.
+  const rulesChanged =
+    target.rules !== undefined && !sameJson(aclTargetOf(olds).rules, target.rules);
   const unsettled = olds.token === undefined;
   const retired = olds.aclPasswords?.retired ?? [];
   const kept = withoutSettings(olds);
@@ -439,7 +468,9 @@ export async function updateAcl(
   const info = await getUser(ctx);
   // The user is gone: its credentials died with it, so issue new ones.
   if (!info) return { outs: await issue(ctx, settings, olds, "rotate", true) };
-  if (rulesChanged) await setUser(ctx, ruleArgs(target), undefined);
+  const rules = rulesToApply(target, false, rulesChanged);
+  // Rules alone change no password, so sending them twice does no harm.
+  if (rules.length > 0) await acl(ctx, ["SETUSER", target.user, ...rules], true);
   await removePasswords(ctx, retired, info);
   const passwords = compact({ ...olds.aclPasswords, retired: undefined });
   return { outs: { ...kept, ...settings, aclPasswords: passwords } as RotationState };

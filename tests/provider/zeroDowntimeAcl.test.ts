@@ -9,6 +9,7 @@ import {
   useEmulator,
 } from "../helpers/emulator";
 import { assertNoSecrets } from "../helpers/secrets";
+import { UNKNOWN_VALUE } from "../../provider/trigger";
 import { failureOf, recordedBy } from "../helpers/failures";
 
 const APP = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "app" } as const;
@@ -114,6 +115,24 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     assert.deepStrictEqual(database.replaces, ["target"], "leaving ACL mode is a replacement");
   });
 
+  it("in preview an unknown rules list is an update; an unknown user or database may be another target (replacement)", async () => {
+    const created = await createThroughProvider({ target: APP });
+    const diffWith = (target: Record<string, unknown>) =>
+      provider.diff!(created.id, created.state, {
+        ...created.state,
+        target: target as unknown as typeof APP,
+      });
+    const rules = await diffWith({ ...APP, rules: UNKNOWN_VALUE });
+    assert.strictEqual(rules.changes, true);
+    assert.deepStrictEqual(rules.replaces, []);
+    const oneRule = await diffWith({ ...APP, rules: ["~*", UNKNOWN_VALUE] });
+    assert.deepStrictEqual(oneRule.replaces, []);
+    assert.deepStrictEqual((await diffWith({ ...APP, user: UNKNOWN_VALUE })).replaces, ["target"]);
+    assert.deepStrictEqual((await diffWith({ ...APP, databaseId: UNKNOWN_VALUE })).replaces, [
+      "target",
+    ]);
+  });
+
   it("works when the provider is loaded the way the dynamic-provider host loads it (ACL user, signing keys)", async () => {
     const { text, containsSecrets } = await serializeProvider();
     assert.strictEqual(containsSecrets, false);
@@ -215,6 +234,143 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     const next = await updateThroughProvider(created.id, revoked.state, { trigger: 3 });
     assert.strictEqual(await pingStatus(ctx.emulator, revoked.state.token!), 200);
     assert.strictEqual(await pingStatus(ctx.emulator, next.state.token!), 200);
+  });
+
+  describe("exactly {current, previous} after a rotation, whoever added the others", () => {
+    it('a replacement with onDelete "keep": its create leaves the replaced passwords working, its first rotation removes them', async () => {
+      const old = await createThroughProvider({ target: APP, trigger: 1 });
+      const oldRotated = await updateThroughProvider(old.id, old.state, { trigger: 2 });
+      const replacement = await createThroughProvider({ target: APP, trigger: 1 });
+      await provider.delete!(old.id, oldRotated.state); // onDelete "keep": nothing sent
+      for (const token of [old.state.token!, oldRotated.state.token!, replacement.state.token!]) {
+        assert.strictEqual(await pingStatus(ctx.emulator, token), 200, "create removed one");
+      }
+      const rotated = await updateThroughProvider(replacement.id, replacement.state, {
+        trigger: 2,
+      });
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(replacement.state.token!), sha256(rotated.state.token!)].sort(),
+      );
+      assert.strictEqual(await pingStatus(ctx.emulator, old.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, oldRotated.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, replacement.state.token!), 200);
+    });
+
+    it("a password added by hand survives until the next rotation, which leaves exactly {current, previous}", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const extra = (await asAdmin(ctx.emulator, ["ACL", "GENTOKEN", "app"])).result as string;
+      assert.strictEqual(
+        (await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `>${extra}`])).status,
+        200,
+      );
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      assert.strictEqual(await pingStatus(ctx.emulator, extra), 401);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(rotated.state.token!)].sort(),
+      );
+    });
+
+    it("a rotation without a handed-out password (the last one was lost) removes none but this resource's own", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const extra = (await asAdmin(ctx.emulator, ["ACL", "GENTOKEN", "app"])).result as string;
+      await asAdmin(ctx.emulator, [
+        "ACL",
+        "SETUSER",
+        "app",
+        `>${extra}`,
+        `!${sha256(created.state.token!)}`,
+      ]);
+      const refreshed = await provider.read!(created.id, created.state);
+      assert.strictEqual(refreshed.props!.token, undefined);
+      const healed = await updateThroughProvider(created.id, refreshed.props!, { trigger: 1 });
+      assert.strictEqual(await pingStatus(ctx.emulator, healed.state.token!), 200);
+      assert.strictEqual(
+        await pingStatus(ctx.emulator, extra),
+        200,
+        "a holder of the hand-added password was cut off",
+      );
+    });
+  });
+
+  describe("rules on an existing user", () => {
+    const CACHE_ONLY = ["~cache:*", "+get", "+set"];
+    const canWrite = async (token: string, key: string) =>
+      (await redisRest(ctx.emulator, token, ["SET", key, "1"])).status === 200;
+
+    it("create without rules on an existing user keeps the user's rules; with rules it applies them once the new password is proven", async () => {
+      const first = await createThroughProvider({ target: { ...APP, rules: CACHE_ONLY } });
+      const adopting = await createThroughProvider({ target: APP });
+      assert.strictEqual(await canWrite(adopting.state.token!, "cache:a"), true);
+      assert.strictEqual(
+        await canWrite(adopting.state.token!, "other"),
+        false,
+        "rules were widened",
+      );
+      assert.strictEqual(await canWrite(first.state.token!, "other"), false);
+
+      const widening = await createThroughProvider({ target: { ...APP, rules: ["~*", "+@all"] } });
+      assert.strictEqual(await canWrite(widening.state.token!, "other"), true);
+      // Leaving rules out later changes nothing either.
+      const posts = dataPlane("POST").length;
+      const update = await updateThroughProvider(widening.id, widening.state, { target: APP });
+      assert.strictEqual(dataPlane("POST").length, posts, "an ACL command was sent");
+      assert.strictEqual(await canWrite(update.state.token!, "other"), true);
+    });
+
+    it("a rules change with a trigger change whose new password fails the proof leaves the rules as they were", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 1000 });
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, {
+          trigger: 2,
+          target: { ...APP, rules: CACHE_ONLY },
+        }),
+      );
+      ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, {});
+      assert.match(error.message, /nothing changed/);
+      assert.strictEqual(await canWrite(created.state.token!, "other"), true, "the rules changed");
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(created.state.token!),
+      ]);
+      const retried = await updateThroughProvider(created.id, created.state, {
+        trigger: 2,
+        target: { ...APP, rules: CACHE_ONLY },
+      });
+      assert.strictEqual(await canWrite(retried.state.token!, "other"), false);
+      assert.strictEqual(await canWrite(created.state.token!, "cache:b"), true);
+    });
+
+    it("rules the database refuses withdraw the new password: nothing changed", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      // POSTs of the rotation: GETUSER, GENTOKEN, SETUSER >new, then the SETUSER with the rules.
+      ctx.emulator.faults = [
+        {
+          kind: "status",
+          status: 400,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 3,
+          times: 1,
+          body: '{"error":"ERR Error in ACL SETUSER modifier \'+@nosuch\': Unknown command or category name"}',
+          contentType: "application/json",
+        },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, {
+          trigger: 2,
+          target: { ...APP, rules: CACHE_ONLY },
+        }),
+      );
+      assert.match(error.message, /refused the SETUSER that applies the new rules/);
+      assert.match(error.message, /nothing changed/);
+      assert.strictEqual((error as { properties?: unknown }).properties, undefined);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(created.state.token!),
+      ]);
+      assert.strictEqual(await canWrite(created.state.token!, "other"), true);
+    });
   });
 
   describe("delete", () => {
@@ -325,6 +481,31 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
       assert.strictEqual(await pingStatus(ctx.emulator, again.state.token!), 200);
       assert.strictEqual((await aclPasswords(ctx.emulator, "other"))!.length, 2);
+    });
+
+    it("a SETUSER that got no answer at all is never sent again: the rotation fails, the old password works, the next up finishes", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const start = ctx.dataPlaneLog.length;
+      ctx.emulator.faults = [
+        { kind: "drop", method: "POST", path: "^/data-plane/", after: 2, times: 1 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, { trigger: 2 }),
+      );
+      const posts = ctx.dataPlaneLog.slice(start).filter((entry) => entry.method === "POST");
+      // GETUSER, GENTOKEN, the dropped SETUSER, then only GETUSER readings.
+      assert.strictEqual(posts[2].fault, "drop");
+      assert.strictEqual(posts.length, 6, "the SETUSER was sent again");
+      assert.match(error.message, /whether it took effect could not be read back/);
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.token, created.state.token, "the working password was dropped");
+      assert.strictEqual(recorded.aclPasswords?.retired?.length, 1);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+      const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(healed.state.token!)].sort(),
+      );
     });
 
     it("a SETUSER that provably never arrived is sent again once GETUSER shows it did not take effect", async () => {
