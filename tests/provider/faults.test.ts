@@ -129,8 +129,9 @@ describe("retries", () => {
       40,
       "a database was reset twice or not at all",
     );
-    // Four windows: only the first burst may overrun; blind retrying overruns in every window.
-    assert.ok(throttled <= 4, `${throttled} requests were answered 429`);
+    // Four windows: only the first burst may overrun (a limit counts once a second 429 confirms
+    // it, so that burst may see a few more under a busy CPU); blind retrying overruns in every window.
+    assert.ok(throttled <= 6, `${throttled} requests were answered 429`);
   });
 
   it("gives up after the attempt budget with a typed error", async () => {
