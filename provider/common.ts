@@ -2,7 +2,6 @@
  * What every operation shares, whatever the target: the state's shape, the
  * Developer API client for one call, and how a partial failure is reported.
  */
-import { createHash } from "crypto";
 import { apiBaseUrl } from "./apiUrl";
 import { resolveCredentials } from "./credentials";
 import { UpstashClient } from "./http/client";
@@ -83,10 +82,6 @@ export const CREDENTIAL_OUTPUTS = [
   "currentSigningKey",
   "nextSigningKey",
 ] as const;
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 export function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a ?? null) === canonicalJson(b ?? null);

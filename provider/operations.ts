@@ -14,7 +14,6 @@ import {
   revocationRequested,
   sameJson,
   settingsOf,
-  sha256 as tokenDigest,
   verifies,
   withoutSettings,
   type Inputs,
@@ -23,6 +22,7 @@ import {
 } from "./common";
 import { rememberConfiguredCredentials } from "./credentials";
 import { dataPlaneBase } from "./dataPlane/client";
+import { sha256 as tokenDigest } from "./digest";
 import { proveCredential } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
 import { messageOf, PortableError } from "./http/errors";

@@ -1,4 +1,4 @@
-import { createHash } from "crypto";
+import { sha256 } from "./digest";
 
 /** Any JSON value; the `trigger` input accepts one. */
 export type TriggerValue =
@@ -32,5 +32,5 @@ export function canonicalJson(value: unknown): string {
  * large trigger is stored once and equal triggers match whatever their key order.
  */
 export function triggerFingerprint(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+  return sha256(canonicalJson(value));
 }

@@ -15,7 +15,6 @@ import {
   partialFailure,
   revocationRequested,
   sameJson,
-  sha256,
   verifies,
   withoutSettings,
   type AclPasswords,
@@ -23,6 +22,7 @@ import {
   type RotationState,
 } from "../common";
 import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
+import { sha256 } from "../digest";
 import { sendOnce } from "../exactlyOnce";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
 import { proveCredential } from "../dataPlane/verify";
