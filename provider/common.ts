@@ -47,6 +47,11 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
   triggerHash?: string;
   /** Redis ACL mode: the user whose passwords this resource issues. */
   user?: string;
+  /**
+   * Redis ACL mode: this resource created the user (it did not exist), so
+   * `onDelete: "rotate"` may delete it; a user it found keeps existing.
+   */
+  userCreated?: boolean;
   /** Redis ACL mode: see {@link AclPasswords}. */
   aclPasswords?: AclPasswords;
   /** QStash signing keys. */

@@ -198,8 +198,9 @@ async function genToken(ctx: AclContext): Promise<string> {
  * One `ACL SETUSER` that changes passwords, taking effect at most once: a lost
  * answer is settled by `ACL GETUSER` (`applied`), and the command is sent again
  * only after the database itself answered and the reading proved it did not
- * take effect. A SETUSER is atomic: when `applied` sees its passwords, its
- * rules took effect with them.
+ * take effect. A SETUSER is atomic: when `applied` sees its password change,
+ * rules sent with it took effect too. Rules never go with a removal, whose
+ * "does not exist" refusal would hide that they were not applied.
  */
 async function setUser(
   ctx: AclContext,
@@ -236,6 +237,7 @@ async function removePasswords(
   hashes: string[],
   live?: AclUserInfo,
 ): Promise<void> {
+  if (hashes.length === 0) return;
   const info = live ?? (await getUser(ctx));
   const present = hashes.filter((hash) => info?.passwords.includes(hash));
   if (present.length === 0) return;
@@ -290,7 +292,9 @@ async function issue(
   const { what } = ctx;
   const id = aclResourceId(ctx.target);
   const before = await getUser(ctx);
-  if (before && !before.enabled) {
+  // Incident response may find the user switched off: revoking leaves only the new password,
+  // so switching it back on re-enables nothing that leaked.
+  if (before && !before.enabled && mode !== "revoke") {
     throw new PortableError(
       `${what} is disabled (off), so no password of it works: enable it (ACL SETUSER … on) or delete the user to let this resource recreate it. Nothing was changed.`,
     );
@@ -304,9 +308,12 @@ async function issue(
   const args = creating
     ? ["on", `>${token}`, ...rules]
     : mode === "revoke"
-      ? ["resetpass", `>${token}`, ...rules]
+      ? ["resetpass", `>${token}`, "on", ...rules]
       : [`>${token}`];
   const mine = ours(previous?.aclPasswords);
+  // The target as the database has it until the new rules are in force: a state that records it
+  // leaves a rules change for the next `up` to apply.
+  const rulesNotApplied = previous?.target ?? { ...ctx.target, rules: undefined };
   // What the state says if the new password's fate stays unknown: the old settings (so the
   // next `up` issues again), no credential that may be dead, the new password to be removed.
   const unknownFate = (cause: string): Error => {
@@ -314,7 +321,7 @@ async function issue(
       ? mode === "revoke"
         ? withoutCredentials(previous)
         : previous
-      : { ...settings, rotatedAt: "", rotationCount: 0 };
+      : { ...settings, target: rulesNotApplied, rotatedAt: "", rotationCount: 0 };
     return partialFailure(
       `${cause} Run \`pulumi up\` again: it issues a fresh password and removes this one.`,
       id,
@@ -339,10 +346,10 @@ async function issue(
     );
   } catch (error) {
     if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
-    throw unknownFate(`${messageOf(error)}.`);
+    throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`);
   }
   // Undoes an overlap rotation: the new password goes, everything else is as it was.
-  const withdraw = async (lead: string, reason: string): Promise<never> => {
+  const withdraw = async (lead: string, reason: string, password = "it"): Promise<never> => {
     try {
       const info = await getUser(ctx);
       if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
@@ -350,11 +357,11 @@ async function issue(
       } else await removePasswords(ctx, [hash], info);
     } catch (rollbackError) {
       throw unknownFate(
-        `${lead} (${reason}), and removing it again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
+        `${lead} (${reason}), and removing ${password} again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
       );
     }
     throw new PortableError(
-      `${lead}, so it was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
+      `${lead}, so ${password} was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
     );
   };
 
@@ -378,18 +385,19 @@ async function issue(
     }
   }
 
-  // The previous password stays only if it was handed out and is still on the user.
-  const current = previous?.aclPasswords?.current;
+  // The password kept for consumers who have not moved yet: the current one if it was handed
+  // out, else the previous one (handed out before; the current was lost), if still on the user.
+  const handedOut = [previous?.token !== undefined ? previous?.aclPasswords?.current : undefined];
   const kept =
-    mode === "rotate" &&
-    previous?.token !== undefined &&
-    current &&
-    before?.passwords.includes(current)
-      ? current
+    mode === "rotate"
+      ? [...handedOut, previous?.aclPasswords?.previous].find(
+          (h): h is string => typeof h === "string" && before?.passwords.includes(h) === true,
+        )
       : undefined;
   const state = compact({
     ...settings,
     ...outputsFor(ctx, token),
+    userCreated: creating || previous?.userCreated,
     aclPasswords: compact({ current: hash, previous: kept }),
     rotatedAt: new Date().toISOString(),
     rotationCount: (previous?.rotationCount ?? 0) + 1,
@@ -401,30 +409,32 @@ async function issue(
   const retire = (kept ? (before?.passwords ?? []) : mine).filter(
     (h) => h !== kept && h !== hash && before?.passwords.includes(h),
   );
-  const finish = [...retire.map((h) => `!${h}`), ...(rulesChanged ? rules : [])];
-  if (finish.length === 0) return state;
-  try {
-    await setUser(ctx, finish, (info) => !info || retire.every((h) => !info.passwords.includes(h)));
-  } catch (error) {
-    if (isDataPlaneError(error, "bad_request") && rules.length > 0) {
-      await withdraw(
-        `The new password of ${what} was proven, but the database refused the SETUSER that applies the new rules`,
-        messageOf(error) ?? "bad request",
-      );
-    }
-    // The new password works and is recorded; what is left is removed by the next `up`, and
-    // rules not applied yet stay a change (the state keeps the rules that are in force).
-    throw partialFailure(
-      `A new password of ${what} was issued, proven and recorded, but removing the older ones${rules.length > 0 ? " and applying the new rules" : ""} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
+  const unfinished = (step: string, error: unknown, pending: Partial<RotationState>): Error =>
+    partialFailure(
+      `A new password of ${what} was issued, proven and recorded, but ${step} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
       id,
-      {
-        ...state,
-        ...(rules.length > 0
-          ? { target: previous?.target ?? { ...ctx.target, rules: undefined } }
-          : {}),
-        aclPasswords: { ...state.aclPasswords, retired: retire },
-      },
+      { ...state, ...pending, aclPasswords: { ...state.aclPasswords, retired: retire } },
     );
+  // Rules first, on their own: a SETUSER of rules alone changes no password, so the client may
+  // repeat it, and a refusal is undone by withdrawing the new password while the old still work.
+  if (rules.length > 0) {
+    try {
+      await acl(ctx, ["SETUSER", ctx.target.user, ...rules], true);
+    } catch (error) {
+      if (isDataPlaneError(error, "bad_request")) {
+        await withdraw(
+          `The database refused the new rules of ${what}`,
+          messageOf(error) ?? "bad request",
+          "the new password",
+        );
+      }
+      throw unfinished("applying the new rules", error, { target: rulesNotApplied });
+    }
+  }
+  try {
+    await removePasswords(ctx, retire);
+  } catch (error) {
+    throw unfinished("removing the older passwords", error, {});
   }
   return state;
 }
@@ -518,9 +528,10 @@ export async function readAcl(
 }
 
 /**
- * onDelete "rotate": delete the user (every password it has dies), unless it
- * holds passwords this resource never issued (a replacement added its own):
- * then remove only this resource's. Fails loudly when that cannot be done.
+ * onDelete "rotate": delete the user this resource created (every password
+ * it has dies), unless it holds passwords this resource never issued (a
+ * replacement added its own); otherwise, and for a user it found, remove only
+ * this resource's passwords. Fails loudly when that cannot be done.
  */
 export async function deleteAcl(props: RotationState): Promise<void> {
   if ((props.onDelete ?? "keep") !== "rotate") return;
@@ -536,7 +547,7 @@ export async function deleteAcl(props: RotationState): Promise<void> {
         "the state holds no record of the passwords this resource handed out, so it cannot tell them from others on the user",
       );
     }
-    if (info.passwords.every((hash) => mine.includes(hash))) {
+    if (props.userCreated && info.passwords.every((hash) => mine.includes(hash))) {
       await acl(ctx, ["DELUSER", target.user], true);
     } else await removePasswords(ctx, mine, info);
   } catch (error) {

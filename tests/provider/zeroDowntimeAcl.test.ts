@@ -236,6 +236,15 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     assert.strictEqual(await pingStatus(ctx.emulator, next.state.token!), 200);
   });
 
+  it("incident response on a user an operator switched off: every password goes, the user is on again with only the new one", async () => {
+    const created = await createThroughProvider({ target: APP });
+    await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", "off"]);
+    const revoked = await updateThroughProvider(created.id, created.state, { revokeAllOn: 1 });
+    assert.strictEqual(await pingStatus(ctx.emulator, revoked.state.token!), 200);
+    assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+    assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(revoked.state.token!)]);
+  });
+
   describe("exactly {current, previous} after a rotation, whoever added the others", () => {
     it('a replacement with onDelete "keep": its create leaves the replaced passwords working, its first rotation removes them', async () => {
       const old = await createThroughProvider({ target: APP, trigger: 1 });
@@ -270,6 +279,21 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
         [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
         [sha256(created.state.token!), sha256(rotated.state.token!)].sort(),
       );
+    });
+
+    it("the current password removed elsewhere: the heal keeps the previous one, which consumers may still hold", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `!${sha256(rotated.state.token!)}`]);
+      const refreshed = await provider.read!(created.id, rotated.state);
+      assert.strictEqual(refreshed.props!.token, undefined);
+      const healed = await updateThroughProvider(created.id, refreshed.props!, { trigger: 2 });
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200, "cut off");
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(healed.state.token!)].sort(),
+      );
+      assert.strictEqual(healed.state.aclPasswords?.previous, sha256(created.state.token!));
     });
 
     it("a rotation without a handed-out password (the last one was lost) removes none but this resource's own", async () => {
@@ -363,13 +387,99 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
           target: { ...APP, rules: CACHE_ONLY },
         }),
       );
-      assert.match(error.message, /refused the SETUSER that applies the new rules/);
+      assert.match(
+        error.message,
+        /refused the new rules of ACL user "app".*, so the new password was removed again/,
+      );
       assert.match(error.message, /nothing changed/);
       assert.strictEqual((error as { properties?: unknown }).properties, undefined);
       assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
         sha256(created.state.token!),
       ]);
       assert.strictEqual(await canWrite(created.state.token!, "other"), true);
+    });
+
+    it("a rules SETUSER whose answer is lost is repeated (rules alone change no password) and the rules are in force", async () => {
+      for (const fault of [
+        { kind: "drop", afterWork: false },
+        { kind: "status", status: 500 },
+      ] as const) {
+        const user = `rules-${fault.kind}`;
+        const created = await createThroughProvider({ target: { ...APP, user }, trigger: 1 });
+        // POSTs of the rotation: GETUSER, GENTOKEN, SETUSER >new, then the rules SETUSER.
+        ctx.emulator.faults = [
+          { ...fault, method: "POST", path: "^/data-plane/", after: 3, times: 1 },
+        ];
+        const rotated = await updateThroughProvider(created.id, created.state, {
+          trigger: 2,
+          target: { ...APP, user, rules: CACHE_ONLY },
+        });
+        ctx.emulator.faults = [];
+        assert.strictEqual(await canWrite(rotated.state.token!, "other"), false, fault.kind);
+        assert.strictEqual(await canWrite(rotated.state.token!, "cache:x"), true, fault.kind);
+      }
+    });
+
+    it("a create on an existing user whose SETUSER fate is unknown leaves its rules to the next up", async () => {
+      await createThroughProvider({ target: APP }); // the user exists, with the default rules
+      ctx.emulator.faults = [
+        { kind: "drop", method: "POST", path: "^/data-plane/", after: 2, times: 4 },
+      ];
+      const error = await failureOf(
+        createThroughProvider({ target: { ...APP, rules: CACHE_ONLY } }),
+      );
+      ctx.emulator.faults = [];
+      const recorded = recordedBy(error);
+      const healed = await updateThroughProvider(`redis/${FIXTURE_IDS.redis}/user/app`, recorded, {
+        target: { ...APP, rules: CACHE_ONLY },
+      });
+      assert.strictEqual(await canWrite(healed.state.token!, "cache:x"), true);
+      assert.strictEqual(
+        await canWrite(healed.state.token!, "other"),
+        false,
+        "rules never applied",
+      );
+    });
+
+    it("a removal refused because a password went missing meanwhile: the rules are applied anyway, and the next up removes the rest", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      // POSTs: GETUSER, GENTOKEN, SETUSER >new, rules SETUSER, GETUSER, then the removal.
+      ctx.emulator.faults = [
+        {
+          kind: "status",
+          status: 400,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 5,
+          times: 1,
+          body: '{"error":"ERR Error in ACL SETUSER modifier: The password you are trying to remove from the user does not exist"}',
+          contentType: "application/json",
+        },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, second.state, {
+          trigger: 3,
+          target: { ...APP, rules: CACHE_ONLY },
+        }),
+      );
+      ctx.emulator.faults = [];
+      assert.match(
+        error.message,
+        /issued, proven and recorded, but removing the older passwords failed/,
+      );
+      const recorded = recordedBy(error);
+      assert.strictEqual(await canWrite(recorded.token!, "other"), false, "the rules were lost");
+      assert.deepStrictEqual(recorded.aclPasswords?.retired, [sha256(created.state.token!)]);
+      await updateThroughProvider(created.id, recorded, {
+        trigger: 3,
+        target: { ...APP, rules: CACHE_ONLY },
+      });
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(second.state.token!), sha256(recorded.token!)].sort(),
+      );
     });
   });
 
@@ -397,6 +507,17 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(await pingStatus(ctx.emulator, replacement.state.token!), 200);
       assert.strictEqual(await pingStatus(ctx.emulator, old.state.token!), 401);
       assert.strictEqual(await pingStatus(ctx.emulator, oldRotated.state.token!), 401);
+    });
+
+    it('onDelete "rotate" on a user this resource found removes its passwords but not the user', async () => {
+      const extra = (await asAdmin(ctx.emulator, ["ACL", "GENTOKEN", "app"])).result as string;
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", "on", `>${extra}`, "~cache:*", "+get"]);
+      const created = await createThroughProvider({ target: APP, onDelete: "rotate", trigger: 1 });
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      await provider.delete!(created.id, rotated.state);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [], "the user was deleted");
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 401);
     });
 
     it('onDelete "keep" leaves the user and its passwords', async () => {
