@@ -200,9 +200,10 @@ function guard(olds: RotationState, settings: Inputs, what: string): void {
 }
 
 /**
- * A trigger change rolls the keys once, also after an earlier roll whose
- * confirmation failed (from the live pair, still subject to the guard); the
- * same trigger on an unsettled state adopts the live keys.
+ * A trigger change rolls the keys once. After an earlier roll whose
+ * confirmation failed, any trigger first records and hands out the live keys
+ * without rolling; a new trigger then stays pending (the stored trigger is
+ * the old one) and rolls at a later `up`, once `minRollInterval` has passed.
  */
 export async function updateSigningKeys(
   olds: RotationState,
@@ -220,15 +221,19 @@ export async function updateSigningKeys(
   const carried = Object.fromEntries(
     Object.entries(kept).filter(([key]) => !KEY_FIELDS.includes(key)),
   );
-  if (!triggerChanged) {
+  const settled = compact({ ...carried, ...settings, ...outputsFor(user, live) }) as RotationState;
+  if (!triggerChanged) return { outs: settled };
+  const { currentSigningKey: current, nextSigningKey: next } = olds;
+  if (unsettled || !current || !next) {
+    // An earlier roll was never confirmed, so its keys never reached receivers: rolling now
+    // would be the second roll they did not see. This run hands out the live pair and keeps
+    // the earlier trigger, so the new one stays a pending change that rolls once the guard
+    // (counted from now) allows it.
     return {
-      outs: compact({ ...carried, ...settings, ...outputsFor(user, live) }) as RotationState,
+      outs: { ...settled, trigger: olds.trigger, rollObservedAt: new Date().toISOString() },
     };
   }
-  // No keys recorded (an earlier roll whose confirmation failed): the live pair is the one to
-  // roll from, and the guard still counts that earlier roll.
-  const { currentSigningKey: current, nextSigningKey: next } = olds;
-  const recorded = unsettled || !current || !next ? live : { current, next };
+  const recorded = { current, next };
   let rolled: SigningKeys;
   if (same(live, recorded)) {
     guard(olds, settings, what);

@@ -150,7 +150,7 @@ describe("QStash signing keys", function () {
     assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
   });
 
-  it("after a roll whose confirmation failed, the same trigger records the live keys and a new trigger is a new roll, guarded", async () => {
+  it("after a roll whose confirmation failed, a new trigger first hands out the live keys without a second roll; it rolls at a later up, under the guard", async () => {
     const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     // The reading before the roll goes through; every one after it fails.
     ctx.emulator.faults = [
@@ -164,23 +164,45 @@ describe("QStash signing keys", function () {
     assert.strictEqual(rolls().length, 1);
     const rolledOnce = { ...live() };
 
-    // A new trigger before receivers have the rolled keys: the guard counts the failed run's roll.
-    const guarded = await failureOf(updateThroughProvider(created.id, recorded, { trigger: 3 }));
+    // Receivers never got that roll's keys: rolling again now would break them all.
+    const handedOut = await updateThroughProvider(created.id, recorded, {
+      trigger: 3,
+      minRollInterval: "0min",
+    });
+    assert.strictEqual(rolls().length, 1, "rolled on top of a roll receivers never got");
+    expectKeys(handedOut.state, rolledOnce);
+    assert.strictEqual(handedOut.state.trigger, 2, "the new trigger was taken as done");
+    const pending = await provider.diff!(created.id, handedOut.state, {
+      ...handedOut.state,
+      trigger: 3,
+    });
+    assert.strictEqual(pending.changes, true);
+
+    // The next up rolls once the guard allows it, counted from the hand-out.
+    const guarded = await failureOf(
+      updateThroughProvider(created.id, handedOut.state, { trigger: 3, minRollInterval: "24h" }),
+    );
     assert.match(guarded.message, /Refusing to roll/);
-    assert.strictEqual(rolls().length, 1);
-    // Forced: one roll from the live pair, not an adoption of it.
-    const forced = await updateThroughProvider(created.id, recorded, {
+    const rolled = await updateThroughProvider(created.id, handedOut.state, {
       trigger: 3,
       minRollInterval: "0min",
     });
     assert.strictEqual(rolls().length, 2);
-    assert.strictEqual(forced.state.currentSigningKey, rolledOnce.next);
-    expectKeys(forced.state, live());
+    assert.strictEqual(rolled.state.currentSigningKey, rolledOnce.next);
+    expectKeys(rolled.state, live());
+  });
 
-    // The same trigger as the failed run settles it without a roll.
-    const settled = await updateThroughProvider(created.id, recorded, { trigger: 2 });
-    assert.strictEqual(rolls().length, 2);
+  it("after a roll whose confirmation failed, the same trigger records the live keys without a roll", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    ctx.emulator.faults = [
+      { kind: "status", status: 500, method: "GET", path: "/v2/keys$", after: 1, times: 10_000 },
+    ];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    ctx.emulator.faults = [];
+    const settled = await updateThroughProvider(created.id, recordedBy(error), { trigger: 2 });
+    assert.strictEqual(rolls().length, 1);
     expectKeys(settled.state, live());
+    assert.strictEqual(settled.state.trigger, 2);
   });
 
   it("one roll elsewhere since the keys were recorded counts as this trigger's roll: no second roll", async () => {
