@@ -186,7 +186,26 @@ export function partialFailure(
   for (const key of CREDENTIAL_OUTPUTS) recorded[key] = secretValue(properties[key]);
   const failure = Object.assign(new Error(message), { id, reasons: [message] });
   return Object.defineProperty(failure, "properties", {
-    value: compact(recorded),
+    value: withoutUndefined(recorded),
     enumerable: false,
   });
+}
+
+/**
+ * The host sends a partial failure's properties as a protobuf Struct, which
+ * refuses `undefined` at any depth (the create then never answers), so every
+ * one is dropped, however deep.
+ */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.filter((item) => item !== undefined).map(withoutUndefined);
+  }
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, member]) => member !== undefined)
+        .map(([key, member]) => [key, withoutUndefined(member)]),
+    );
+  }
+  return value;
 }
