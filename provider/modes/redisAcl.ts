@@ -71,6 +71,10 @@ const ruleArgs = (target: RedisTarget): string[] => [
   ...(target.rules ?? DEFAULT_ACL_RULES),
 ];
 
+/** The target with no rules recorded: whatever rules the program gives next are a change. */
+const withoutRules = (target: AclTarget): AclTarget =>
+  Object.fromEntries(Object.entries(target).filter(([key]) => key !== "rules")) as AclTarget;
+
 /** Every password digest this resource issued that may still be on the user. */
 const ours = (passwords: AclPasswords | undefined): string[] =>
   [passwords?.current, passwords?.previous, ...(passwords?.retired ?? [])].filter(
@@ -303,17 +307,18 @@ async function issue(
   const hash = sha256(token);
   const creating = before === undefined;
   const rules = rulesToApply(ctx.target, creating, rulesChanged);
-  // A new user gets its rules at once (undone by deleting it); on an existing user, rules
-  // wait for the proof and go with the removal of old passwords, in one atomic SETUSER.
+  const userCreated = creating || previous?.userCreated;
+  // A new user gets its rules at once (undone by deleting it), and so does a revoke; on an
+  // existing user, a rotation's rules wait for the proof.
   const args = creating
     ? ["on", `>${token}`, ...rules]
     : mode === "revoke"
       ? ["resetpass", `>${token}`, "on", ...rules]
       : [`>${token}`];
   const mine = ours(previous?.aclPasswords);
-  // The target as the database has it until the new rules are in force: a state that records it
-  // leaves a rules change for the next `up` to apply.
-  const rulesNotApplied = previous?.target ?? { ...ctx.target, rules: undefined };
+  // The target for a state written while the rules' fate is unknown: no rules recorded, so the
+  // next `up` applies whichever rules the program gives (sending rules again changes nothing).
+  const rulesUnsettled = withoutRules(ctx.target);
   // What the state says if the new password's fate stays unknown: the old settings (so the
   // next `up` issues again), no credential that may be dead, the new password to be removed.
   const unknownFate = (cause: string): Error => {
@@ -321,12 +326,16 @@ async function issue(
       ? mode === "revoke"
         ? withoutCredentials(previous)
         : previous
-      : { ...settings, target: rulesNotApplied, rotatedAt: "", rotationCount: 0 };
+      : { ...settings, rotatedAt: "", rotationCount: 0 };
+    // Only a rotation on an existing user sent no rules: its recorded target is still right.
+    const target = previous && !creating && mode === "rotate" ? previous.target : rulesUnsettled;
     return partialFailure(
       `${cause} Run \`pulumi up\` again: it issues a fresh password and removes this one.`,
       id,
       {
         ...kept,
+        target,
+        userCreated,
         aclPasswords: {
           ...previous?.aclPasswords,
           retired: [...(previous?.aclPasswords?.retired ?? []), hash],
@@ -377,6 +386,7 @@ async function issue(
           {
             ...withoutCredentials(previous ?? {}),
             ...settings,
+            userCreated,
             aclPasswords: { retired: [hash] },
           },
         );
@@ -385,19 +395,18 @@ async function issue(
     }
   }
 
-  // The password kept for consumers who have not moved yet: the current one if it was handed
-  // out, else the previous one (handed out before; the current was lost), if still on the user.
-  const handedOut = [previous?.token !== undefined ? previous?.aclPasswords?.current : undefined];
+  // The password kept for consumers who have not moved yet: the current one (every recorded
+  // current was handed out), else the previous one, whichever is still on the user.
   const kept =
     mode === "rotate"
-      ? [...handedOut, previous?.aclPasswords?.previous].find(
+      ? [previous?.aclPasswords?.current, previous?.aclPasswords?.previous].find(
           (h): h is string => typeof h === "string" && before?.passwords.includes(h) === true,
         )
       : undefined;
   const state = compact({
     ...settings,
     ...outputsFor(ctx, token),
-    userCreated: creating || previous?.userCreated,
+    userCreated,
     aclPasswords: compact({ current: hash, previous: kept }),
     rotatedAt: new Date().toISOString(),
     rotationCount: (previous?.rotationCount ?? 0) + 1,
@@ -428,7 +437,7 @@ async function issue(
           "the new password",
         );
       }
-      throw unfinished("applying the new rules", error, { target: rulesNotApplied });
+      throw unfinished("applying the new rules", error, { target: rulesUnsettled });
     }
   }
   try {

@@ -296,6 +296,19 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(healed.state.aclPasswords?.previous, sha256(created.state.token!));
     });
 
+    it("a refresh while the user was switched off drops the outputs; once it is on again, the heal keeps the current password", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", "off"]);
+      const refreshed = await provider.read!(created.id, rotated.state);
+      assert.strictEqual(refreshed.props!.token, undefined);
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", "on"]);
+      const healed = await updateThroughProvider(created.id, refreshed.props!, { trigger: 2 });
+      assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 200, "cut off");
+      assert.strictEqual(await pingStatus(ctx.emulator, healed.state.token!), 200);
+      assert.strictEqual(healed.state.aclPasswords?.previous, sha256(rotated.state.token!));
+    });
+
     it("a rotation without a handed-out password (the last one was lost) removes none but this resource's own", async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       const extra = (await asAdmin(ctx.emulator, ["ACL", "GENTOKEN", "app"])).result as string;
@@ -518,6 +531,32 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [], "the user was deleted");
       assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
       assert.strictEqual(await pingStatus(ctx.emulator, rotated.state.token!), 401);
+    });
+
+    it("a create whose SETUSER landed but could not be read back: the next up finishes, and delete still deletes the user it created", async () => {
+      ctx.emulator.faults = [
+        {
+          kind: "drop",
+          afterWork: true,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 2,
+          times: 1,
+        },
+        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 3, times: 50 },
+      ];
+      const error = await failureOf(createThroughProvider({ target: APP, onDelete: "rotate" }));
+      ctx.emulator.faults = [];
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.token, undefined);
+      assert.strictEqual(recorded.userCreated, true);
+      const id = `redis/${FIXTURE_IDS.redis}/user/app`;
+      const healed = await updateThroughProvider(id, recorded, {});
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(healed.state.token!),
+      ]);
+      await provider.delete!(id, healed.state);
+      assert.strictEqual(await aclPasswords(ctx.emulator, "app"), undefined, "user left behind");
     });
 
     it('onDelete "keep" leaves the user and its passwords', async () => {
