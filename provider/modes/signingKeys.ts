@@ -221,7 +221,13 @@ export async function updateSigningKeys(
   const carried = Object.fromEntries(
     Object.entries(kept).filter(([key]) => !KEY_FIELDS.includes(key)),
   );
-  const settled = compact({ ...carried, ...settings, ...outputsFor(user, live) }) as RotationState;
+  // Keys recorded after an unconfirmed roll reach receivers only now: the guard counts from here.
+  const settled = compact({
+    ...carried,
+    ...settings,
+    ...outputsFor(user, live),
+    rollObservedAt: unsettled ? new Date().toISOString() : carried.rollObservedAt,
+  }) as RotationState;
   if (!triggerChanged) return { outs: settled };
   const { currentSigningKey: current, nextSigningKey: next } = olds;
   if (unsettled || !current || !next) {
@@ -230,7 +236,7 @@ export async function updateSigningKeys(
     // the earlier trigger, so the new one stays a pending change that rolls once the guard
     // (counted from now) allows it.
     return {
-      outs: { ...settled, trigger: olds.trigger, rollObservedAt: new Date().toISOString() },
+      outs: { ...settled, trigger: olds.trigger },
     };
   }
   const recorded = { current, next };

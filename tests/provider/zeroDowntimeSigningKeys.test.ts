@@ -199,10 +199,17 @@ describe("QStash signing keys", function () {
     ];
     const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
     ctx.emulator.faults = [];
-    const settled = await updateThroughProvider(created.id, recordedBy(error), { trigger: 2 });
+    // Even when the unconfirmed roll is long past, receivers get its keys only now.
+    const recorded = { ...recordedBy(error), rotatedAt: "2025-11-01T00:00:00.000Z" };
+    const settled = await updateThroughProvider(created.id, recorded, { trigger: 2 });
     assert.strictEqual(rolls().length, 1);
     expectKeys(settled.state, live());
     assert.strictEqual(settled.state.trigger, 2);
+    const guarded = await failureOf(
+      updateThroughProvider(created.id, settled.state, { trigger: 3 }),
+    );
+    assert.match(guarded.message, /Refusing to roll/);
+    assert.strictEqual(rolls().length, 1);
   });
 
   it("one roll elsewhere since the keys were recorded counts as this trigger's roll: no second roll", async () => {
