@@ -322,8 +322,10 @@ async function issue(
   // What the state says if the new password's fate stays unknown: the old settings (so the
   // next `up` issues again), no credential that may be dead, the new password to be removed.
   const unknownFate = (cause: string): Error => {
+    // A revoke may have killed the old credentials, and a user that had to be recreated
+    // took them with it when it went.
     const kept = previous
-      ? mode === "revoke"
+      ? mode === "revoke" || creating
         ? withoutCredentials(previous)
         : previous
       : { ...settings, rotatedAt: "", rotationCount: 0 };
@@ -357,6 +359,12 @@ async function issue(
     if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
     throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`);
   }
+  // What holders of the old credentials can expect once the new password is withdrawn.
+  const heldBefore = creating
+    ? previous?.token !== undefined
+      ? "The credentials handed out before died with the user, which was gone; the next `pulumi up` recreates it."
+      : "No credential was handed out."
+    : "The credentials handed out before still work.";
   // Undoes an overlap rotation: the new password goes, everything else is as it was.
   const withdraw = async (lead: string, reason: string, password = "it"): Promise<never> => {
     try {
@@ -366,11 +374,11 @@ async function issue(
       } else await removePasswords(ctx, [hash], info);
     } catch (rollbackError) {
       throw unknownFate(
-        `${lead} (${reason}), and removing ${password} again failed: ${messageOf(rollbackError) ?? "unknown error"}. The credentials handed out before still work.`,
+        `${lead} (${reason}), and removing ${password} again failed: ${messageOf(rollbackError) ?? "unknown error"}. ${heldBefore}`,
       );
     }
     throw new PortableError(
-      `${lead}, so ${password} was removed again and nothing changed: the credentials handed out before still work. ${reason}`,
+      `${lead}, so ${password} was removed again and nothing changed. ${heldBefore} ${reason}`,
     );
   };
 
@@ -485,8 +493,11 @@ export async function updateAcl(
     return { outs: await issue(ctx, settings, olds, "rotate", rulesChanged) };
   }
   const info = await getUser(ctx);
-  // The user is gone: its credentials died with it, so issue new ones.
-  if (!info) return { outs: await issue(ctx, settings, olds, "rotate", true) };
+  // The user is gone, or the password handed out is no longer on it: issue a new one.
+  const current = olds.aclPasswords?.current;
+  if (!info || !current || !info.passwords.includes(current)) {
+    return { outs: await issue(ctx, settings, olds, "rotate", true) };
+  }
   const rules = rulesToApply(target, false, rulesChanged);
   // Rules alone change no password, so sending them twice does no harm.
   if (rules.length > 0) await acl(ctx, ["SETUSER", target.user, ...rules], true);

@@ -296,6 +296,47 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(healed.state.aclPasswords?.previous, sha256(created.state.token!));
     });
 
+    it("a user deleted elsewhere and recreated by a run whose answer was lost: no dead credential is kept, and the next up hands out a working one", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      await asAdmin(ctx.emulator, ["ACL", "DELUSER", "app"]);
+      // POSTs: GETUSER (gone), GETUSER, GENTOKEN, the SETUSER that recreates it, then readings.
+      ctx.emulator.faults = [
+        {
+          kind: "drop",
+          afterWork: true,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 3,
+          times: 1,
+        },
+        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, {
+          target: { ...APP, rules: ["~*", "+@all"] },
+        }),
+      );
+      ctx.emulator.faults = [];
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.token, undefined, "a dead password is still handed out");
+      const healed = await updateThroughProvider(created.id, recorded, {
+        target: { ...APP, rules: ["~*", "+@all"] },
+      });
+      assert.strictEqual(await pingStatus(ctx.emulator, healed.state.token!), 200);
+      assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
+        sha256(healed.state.token!),
+      ]);
+    });
+
+    it("a handed-out password removed elsewhere while the state was not refreshed: the next up issues a working one", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      await asAdmin(ctx.emulator, ["ACL", "SETUSER", "app", `!${sha256(created.state.token!)}`]);
+      const updated = await updateThroughProvider(created.id, created.state, {
+        target: { ...APP, rules: ["~*", "+@all"] },
+      });
+      assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+    });
+
     it("a refresh while the user was switched off drops the outputs; once it is on again, the heal keeps the current password", async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       const rotated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
