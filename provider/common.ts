@@ -36,6 +36,12 @@ export interface AclPasswords {
   current?: string;
   previous?: string;
   retired?: string[];
+  /**
+   * `current` was recorded by a run that failed after issuing it: no stack
+   * output or dependent has it yet, so `previous` is what consumers hold.
+   * Cleared by the next successful update, which delivers it.
+   */
+  undelivered?: boolean;
 }
 
 /** Everything the provider keeps in state: the inputs, the rotation's bookkeeping and the credentials. */

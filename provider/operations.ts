@@ -279,7 +279,9 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
     // A rotation's outcome is not recorded yet: an update settles it.
     !handsOut(olds) ||
     olds.pendingRotation !== undefined ||
-    (olds.aclPasswords?.retired?.length ?? 0) > 0;
+    (olds.aclPasswords?.retired?.length ?? 0) > 0 ||
+    // A password recorded by a failed run reaches consumers only through an update.
+    olds.aclPasswords?.undelivered === true;
   return {
     changes: replaces.length > 0 || triggerChanged || settingsChanged,
     replaces,

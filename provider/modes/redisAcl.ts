@@ -404,10 +404,12 @@ async function issue(
   }
 
   // The password kept for consumers who have not moved yet: the current one (every recorded
-  // current was handed out), else the previous one, whichever is still on the user.
+  // current was handed out), else the previous one, whichever is still on the user; the
+  // previous one first when the current never reached anyone (a failed run recorded it).
+  const recorded = [previous?.aclPasswords?.current, previous?.aclPasswords?.previous];
   const kept =
     mode === "rotate"
-      ? [previous?.aclPasswords?.current, previous?.aclPasswords?.previous].find(
+      ? (previous?.aclPasswords?.undelivered ? recorded.reverse() : recorded).find(
           (h): h is string => typeof h === "string" && before?.passwords.includes(h) === true,
         )
       : undefined;
@@ -430,7 +432,11 @@ async function issue(
     partialFailure(
       `A new password of ${what} was issued, proven and recorded, but ${step} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
       id,
-      { ...state, ...pending, aclPasswords: { ...state.aclPasswords, retired: retire } },
+      {
+        ...state,
+        ...pending,
+        aclPasswords: { ...state.aclPasswords, retired: retire, undelivered: true },
+      },
     );
   // Rules first, on their own: a SETUSER of rules alone changes no password, so the client may
   // repeat it, and a refusal is undone by withdrawing the new password while the old still work.
@@ -482,7 +488,15 @@ export async function updateAcl(
   const unsettled = olds.token === undefined;
   const retired = olds.aclPasswords?.retired ?? [];
   const kept = withoutSettings(olds);
-  if (!triggerChanged && !revoke && !rulesChanged && !unsettled && retired.length === 0) {
+  const undelivered = olds.aclPasswords?.undelivered === true;
+  if (
+    !triggerChanged &&
+    !revoke &&
+    !rulesChanged &&
+    !unsettled &&
+    retired.length === 0 &&
+    !undelivered
+  ) {
     return { outs: { ...kept, ...settings } as RotationState };
   }
   const client = clientFor(settings);
@@ -502,7 +516,7 @@ export async function updateAcl(
   // Rules alone change no password, so sending them twice does no harm.
   if (rules.length > 0) await acl(ctx, ["SETUSER", target.user, ...rules], true);
   await removePasswords(ctx, retired, info);
-  const passwords = compact({ ...olds.aclPasswords, retired: undefined });
+  const passwords = compact({ ...olds.aclPasswords, retired: undefined, undelivered: undefined });
   return { outs: { ...kept, ...settings, aclPasswords: passwords } as RotationState };
 }
 
@@ -536,6 +550,7 @@ export async function readAcl(
               ? props.aclPasswords.previous
               : undefined,
           retired: props.aclPasswords?.retired?.filter((hash) => info?.passwords.includes(hash)),
+          undelivered: props.aclPasswords?.undelivered,
         });
   const refreshed = compact({
     ...withoutCredentials(props),

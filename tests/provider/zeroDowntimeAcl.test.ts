@@ -453,6 +453,52 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(await canWrite(created.state.token!, "other"), true);
     });
 
+    it("a removal that failed after the proof, then a new trigger before the retry: the password consumers hold survives", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      // POSTs: GETUSER, GENTOKEN, SETUSER >new, GETUSER, then the removal, refused for good.
+      ctx.emulator.faults = [
+        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, second.state, { trigger: 3 }),
+      );
+      ctx.emulator.faults = [];
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.aclPasswords?.undelivered, true);
+      // The failed run delivered nothing: consumers still hold the second token. A refresh keeps that.
+      const refreshed = (await provider.read!(created.id, recorded)).props!;
+      assert.strictEqual(
+        (await provider.diff!(created.id, refreshed, { ...refreshed })).changes,
+        true,
+        "a no-change up would deliver the recorded token without clearing the marker",
+      );
+      const fourth = await updateThroughProvider(created.id, refreshed, { trigger: 4 });
+      assert.strictEqual(await pingStatus(ctx.emulator, second.state.token!), 200, "cut off");
+      assert.strictEqual(await pingStatus(ctx.emulator, recorded.token!), 401);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(second.state.token!), sha256(fourth.state.token!)].sort(),
+      );
+      assert.strictEqual(fourth.state.aclPasswords?.undelivered, undefined);
+    });
+
+    it("a removal that failed after the proof: the retry delivers the recorded password and clears the marker", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      ctx.emulator.faults = [
+        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
+      ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, second.state, { trigger: 3 }),
+      );
+      ctx.emulator.faults = [];
+      const retried = await updateThroughProvider(created.id, recordedBy(error), { trigger: 3 });
+      assert.strictEqual(retried.state.aclPasswords?.undelivered, undefined);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+      assert.strictEqual(await pingStatus(ctx.emulator, retried.state.token!), 200);
+    });
+
     it("a rules SETUSER whose answer is lost is repeated (rules alone change no password) and the rules are in force", async () => {
       for (const fault of [
         { kind: "drop", afterWork: false },
