@@ -1,5 +1,7 @@
 import assert from "assert";
+import type { Fault } from "../../emulator/server";
 import { addRedis, FIXTURE_IDS } from "../../emulator/state";
+import type { RotationState } from "../../provider";
 import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
 import { aclPasswords, asAdmin, pingStatus, redisRest, sha256 } from "../helpers/dataPlane";
 import {
@@ -21,6 +23,39 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
   /** ACL commands and PINGs sent to the data plane (POST = ACL command, GET = verification). */
   const dataPlane = (method?: string) =>
     ctx.dataPlaneLog.filter((entry) => !method || entry.method === method);
+  /** The data-plane POST (ACL command) after `after` others takes effect; its answer is lost. */
+  const answerLost = (after: number): Fault => ({
+    kind: "drop",
+    afterWork: true,
+    method: "POST",
+    path: "^/data-plane/",
+    after,
+    times: 1,
+  });
+  /** Every data-plane POST after `after` others is answered 500. */
+  const failingFrom = (after: number): Fault => ({
+    kind: "status",
+    status: 500,
+    method: "POST",
+    path: "^/data-plane/",
+    after,
+    times: 50,
+  });
+  /** Refuses the data-plane POST (ACL command) after `after` others with a 400 and Redis's words. */
+  const refuseAclCommand = (after: number, error: string) => {
+    ctx.emulator.faults = [
+      {
+        kind: "status",
+        status: 400,
+        method: "POST",
+        path: "^/data-plane/",
+        after,
+        times: 1,
+        body: JSON.stringify({ error }),
+        contentType: "application/json",
+      },
+    ];
+  };
 
   it("create issues a password for a new user, proves it with PING and hands it out; the database's own credentials are untouched", async () => {
     const before = { ...db() };
@@ -300,17 +335,7 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       await asAdmin(ctx.emulator, ["ACL", "DELUSER", "app"]);
       // POSTs: GETUSER (gone), GETUSER, GENTOKEN, the SETUSER that recreates it, then readings.
-      ctx.emulator.faults = [
-        {
-          kind: "drop",
-          afterWork: true,
-          method: "POST",
-          path: "^/data-plane/",
-          after: 3,
-          times: 1,
-        },
-        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
-      ];
+      ctx.emulator.faults = [answerLost(3), failingFrom(4)];
       const error = await failureOf(
         updateThroughProvider(created.id, created.state, {
           target: { ...APP, rules: ["~*", "+@all"] },
@@ -374,6 +399,9 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
 
   describe("rules on an existing user", () => {
     const CACHE_ONLY = ["~cache:*", "+get", "+set"];
+    /** A rotation that also narrows the rules to CACHE_ONLY. */
+    const rotateToCacheOnly = (id: string, state: RotationState, trigger: number) =>
+      updateThroughProvider(id, state, { trigger, target: { ...APP, rules: CACHE_ONLY } });
     const canWrite = async (token: string, key: string) =>
       (await redisRest(ctx.emulator, token, ["SET", key, "1"])).status === 200;
 
@@ -400,22 +428,14 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     it("a rules change with a trigger change whose new password fails the proof leaves the rules as they were", async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, { freshTokenRejections: 1000 });
-      const error = await failureOf(
-        updateThroughProvider(created.id, created.state, {
-          trigger: 2,
-          target: { ...APP, rules: CACHE_ONLY },
-        }),
-      );
+      const error = await failureOf(rotateToCacheOnly(created.id, created.state, 2));
       ctx.emulator.setDataPlaneSwitch("redis", FIXTURE_IDS.redis, {});
       assert.match(error.message, /nothing changed/);
       assert.strictEqual(await canWrite(created.state.token!, "other"), true, "the rules changed");
       assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [
         sha256(created.state.token!),
       ]);
-      const retried = await updateThroughProvider(created.id, created.state, {
-        trigger: 2,
-        target: { ...APP, rules: CACHE_ONLY },
-      });
+      const retried = await rotateToCacheOnly(created.id, created.state, 2);
       assert.strictEqual(await canWrite(retried.state.token!, "other"), false);
       assert.strictEqual(await canWrite(created.state.token!, "cache:b"), true);
     });
@@ -423,24 +443,11 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     it("rules the database refuses withdraw the new password: nothing changed", async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       // POSTs of the rotation: GETUSER, GENTOKEN, SETUSER >new, then the SETUSER with the rules.
-      ctx.emulator.faults = [
-        {
-          kind: "status",
-          status: 400,
-          method: "POST",
-          path: "^/data-plane/",
-          after: 3,
-          times: 1,
-          body: '{"error":"ERR Error in ACL SETUSER modifier \'+@nosuch\': Unknown command or category name"}',
-          contentType: "application/json",
-        },
-      ];
-      const error = await failureOf(
-        updateThroughProvider(created.id, created.state, {
-          trigger: 2,
-          target: { ...APP, rules: CACHE_ONLY },
-        }),
+      refuseAclCommand(
+        3,
+        "ERR Error in ACL SETUSER modifier '+@nosuch': Unknown command or category name",
       );
+      const error = await failureOf(rotateToCacheOnly(created.id, created.state, 2));
       assert.match(
         error.message,
         /refused the new rules of ACL user "app".*, so the new password was removed again/,
@@ -453,18 +460,21 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual(await canWrite(created.state.token!, "other"), true);
     });
 
-    it("a removal that failed after the proof, then a new trigger before the retry: the password consumers hold survives", async () => {
+    /** Two rotations, then a third whose removal of the oldest password fails after the proof. */
+    const removalFailedAfterProof = async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
       // POSTs: GETUSER, GENTOKEN, SETUSER >new, GETUSER, then the removal, refused for good.
-      ctx.emulator.faults = [
-        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
-      ];
+      ctx.emulator.faults = [failingFrom(4)];
       const error = await failureOf(
         updateThroughProvider(created.id, second.state, { trigger: 3 }),
       );
       ctx.emulator.faults = [];
-      const recorded = recordedBy(error);
+      return { created, second, recorded: recordedBy(error) };
+    };
+
+    it("a removal that failed after the proof, then a new trigger before the retry: the password consumers hold survives", async () => {
+      const { created, second, recorded } = await removalFailedAfterProof();
       assert.strictEqual(recorded.aclPasswords?.undelivered, true);
       // The failed run delivered nothing: consumers still hold the second token. A refresh keeps that.
       const refreshed = (await provider.read!(created.id, recorded)).props!;
@@ -484,16 +494,8 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     });
 
     it("a removal that failed after the proof: the retry delivers the recorded password and clears the marker", async () => {
-      const created = await createThroughProvider({ target: APP, trigger: 1 });
-      const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
-      ctx.emulator.faults = [
-        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 4, times: 50 },
-      ];
-      const error = await failureOf(
-        updateThroughProvider(created.id, second.state, { trigger: 3 }),
-      );
-      ctx.emulator.faults = [];
-      const retried = await updateThroughProvider(created.id, recordedBy(error), { trigger: 3 });
+      const { created, recorded } = await removalFailedAfterProof();
+      const retried = await updateThroughProvider(created.id, recorded, { trigger: 3 });
       assert.strictEqual(retried.state.aclPasswords?.undelivered, undefined);
       assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
       assert.strictEqual(await pingStatus(ctx.emulator, retried.state.token!), 200);
@@ -545,24 +547,11 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       const second = await updateThroughProvider(created.id, created.state, { trigger: 2 });
       // POSTs: GETUSER, GENTOKEN, SETUSER >new, rules SETUSER, GETUSER, then the removal.
-      ctx.emulator.faults = [
-        {
-          kind: "status",
-          status: 400,
-          method: "POST",
-          path: "^/data-plane/",
-          after: 5,
-          times: 1,
-          body: '{"error":"ERR Error in ACL SETUSER modifier: The password you are trying to remove from the user does not exist"}',
-          contentType: "application/json",
-        },
-      ];
-      const error = await failureOf(
-        updateThroughProvider(created.id, second.state, {
-          trigger: 3,
-          target: { ...APP, rules: CACHE_ONLY },
-        }),
+      refuseAclCommand(
+        5,
+        "ERR Error in ACL SETUSER modifier: The password you are trying to remove from the user does not exist",
       );
+      const error = await failureOf(rotateToCacheOnly(created.id, second.state, 3));
       ctx.emulator.faults = [];
       assert.match(
         error.message,
@@ -571,10 +560,7 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       const recorded = recordedBy(error);
       assert.strictEqual(await canWrite(recorded.token!, "other"), false, "the rules were lost");
       assert.deepStrictEqual(recorded.aclPasswords?.retired, [sha256(created.state.token!)]);
-      await updateThroughProvider(created.id, recorded, {
-        trigger: 3,
-        target: { ...APP, rules: CACHE_ONLY },
-      });
+      await rotateToCacheOnly(created.id, recorded, 3);
       assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
       assert.deepStrictEqual(
         [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
@@ -621,17 +607,7 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
     });
 
     it("a create whose SETUSER landed but could not be read back: the next up finishes, and delete still deletes the user it created", async () => {
-      ctx.emulator.faults = [
-        {
-          kind: "drop",
-          afterWork: true,
-          method: "POST",
-          path: "^/data-plane/",
-          after: 2,
-          times: 1,
-        },
-        { kind: "status", status: 500, method: "POST", path: "^/data-plane/", after: 3, times: 50 },
-      ];
+      ctx.emulator.faults = [answerLost(2), failingFrom(3)];
       const error = await failureOf(createThroughProvider({ target: APP, onDelete: "rotate" }));
       ctx.emulator.faults = [];
       const recorded = recordedBy(error);
@@ -707,16 +683,7 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       const again = await createThroughProvider({ target: { ...APP, user: "other" }, trigger: 1 });
       const start = ctx.dataPlaneLog.length;
       // The third data-plane POST of the rotation is the SETUSER that adds the new password.
-      ctx.emulator.faults = [
-        {
-          kind: "drop",
-          afterWork: true,
-          method: "POST",
-          path: "^/data-plane/",
-          after: 2,
-          times: 1,
-        },
-      ];
+      ctx.emulator.faults = [answerLost(2)];
       const updated = await updateThroughProvider(again.id, again.state, { trigger: 2 });
       const requests = ctx.dataPlaneLog.slice(start);
       assert.strictEqual(requests[2].fault, "drop");

@@ -37,6 +37,17 @@ describe("QStash signing keys", function () {
     );
     assert.strictEqual(response.status, 200);
   };
+  /** A roll (trigger 1 → 2) that happened but whose confirmation failed: every later read fails. */
+  const unconfirmedRoll = async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    // The reading before the roll goes through; every one after it fails.
+    ctx.emulator.faults = [
+      { kind: "status", status: 500, method: "GET", path: "/v2/keys$", after: 1, times: 10_000 },
+    ];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    ctx.emulator.faults = [];
+    return { created, error };
+  };
   const expectKeys = (state: RotationState, keys: { current: string; next: string }) => {
     assert.strictEqual(state.currentSigningKey, keys.current);
     assert.strictEqual(state.nextSigningKey, keys.next);
@@ -151,13 +162,7 @@ describe("QStash signing keys", function () {
   });
 
   it("after a roll whose confirmation failed, a new trigger first hands out the live keys without a second roll; it rolls at a later up, under the guard", async () => {
-    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
-    // The reading before the roll goes through; every one after it fails.
-    ctx.emulator.faults = [
-      { kind: "status", status: 500, method: "GET", path: "/v2/keys$", after: 1, times: 10_000 },
-    ];
-    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
-    ctx.emulator.faults = [];
+    const { created, error } = await unconfirmedRoll();
     assert.match(error.message, /No keys are handed out/);
     const recorded = recordedBy(error);
     assert.strictEqual(recorded.currentSigningKey, undefined);
@@ -193,12 +198,7 @@ describe("QStash signing keys", function () {
   });
 
   it("after a roll whose confirmation failed, the same trigger records the live keys without a roll", async () => {
-    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
-    ctx.emulator.faults = [
-      { kind: "status", status: 500, method: "GET", path: "/v2/keys$", after: 1, times: 10_000 },
-    ];
-    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
-    ctx.emulator.faults = [];
+    const { created, error } = await unconfirmedRoll();
     // Even when the unconfirmed roll is long past, receivers get its keys only now.
     const recorded = { ...recordedBy(error), rotatedAt: "2025-11-01T00:00:00.000Z" };
     const settled = await updateThroughProvider(created.id, recorded, { trigger: 2 });
