@@ -14,6 +14,16 @@ function traffic(
   for (const start of starts) learnFromAnswer(memory, outcome, start, answeredAt);
 }
 
+/** Two windows at low traffic, each ending in a 429 after 2 got through: a limit of 2 per window, confirmed at 1152. */
+function confirmedAtTwoPerWindow(): RateMemory {
+  const memory = fresh();
+  traffic(memory, [0, 1], "ok", 50);
+  traffic(memory, [2], "throttled", 52);
+  traffic(memory, [1100, 1101], "ok", 1150);
+  traffic(memory, [1102], "throttled", 1152);
+  return memory;
+}
+
 const range = (from: number, count: number, step = 10): number[] =>
   Array.from({ length: count }, (_, i) => from + i * step);
 
@@ -298,12 +308,7 @@ describe("rate memory of the request gate", () => {
   });
 
   it("a wrong guess heals within five windows without a 429", () => {
-    // Two 429s close together at low traffic: a guess of 2 per window.
-    const memory = fresh();
-    traffic(memory, [0, 1], "ok", 50);
-    traffic(memory, [2], "throttled", 52);
-    traffic(memory, [1100, 1101], "ok", 1150);
-    traffic(memory, [1102], "throttled", 1152);
+    const memory = confirmedAtTwoPerWindow();
     assert.strictEqual(memory.learnedPerWindow, 2);
     // Then 4 in flight at 100 ms each (40 per window) and no 429 at all.
     const run = simulate({
@@ -337,11 +342,7 @@ describe("rate memory of the request gate", () => {
   });
 
   it("a low rate confirmed at low traffic climbs without a ceiling while no 429 arrives", () => {
-    const memory = fresh();
-    traffic(memory, [0, 1], "ok", 50);
-    traffic(memory, [2], "throttled", 52);
-    traffic(memory, [1100, 1101], "ok", 1150);
-    traffic(memory, [1102], "throttled", 1152);
+    const memory = confirmedAtTwoPerWindow();
     assert.strictEqual(memory.learnedPerWindow, 2);
     rateWait(memory, 1152 + 3000);
     assert.strictEqual(memory.learnedPerWindow, 16);
@@ -352,11 +353,7 @@ describe("rate memory of the request gate", () => {
   });
 
   it("a 429 holds the climb back", () => {
-    const memory = fresh();
-    traffic(memory, [0, 1], "ok", 50);
-    traffic(memory, [2], "throttled", 52);
-    traffic(memory, [1100, 1101], "ok", 1150);
-    traffic(memory, [1102], "throttled", 1152);
+    const memory = confirmedAtTwoPerWindow();
     rateWait(memory, 2152);
     assert.strictEqual(memory.learnedPerWindow, 4);
     // A stray-looking 429 (no traffic, the last 429 long ago) is not learned from ...
