@@ -9,7 +9,7 @@
 import { mkdirSync, statSync, writeFileSync } from "fs";
 import path from "path";
 import { performance } from "perf_hooks";
-import { dataPlaneUrl, type UpstashEmulator } from "../emulator/server";
+import { emulatorEnvironment, type UpstashEmulator } from "../emulator/server";
 import { addRedis } from "../emulator/state";
 import { packPackage, unpackIntoProject } from "../tests/harness/packedPackage";
 import { PulumiUser } from "../tests/harness/pulumiCli";
@@ -63,8 +63,7 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
     rootDir: root,
     cliDir: ensurePulumiCli(),
     env: {
-      UPSTASH_API_URL: emulator.url,
-      UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
+      ...emulatorEnvironment(emulator.url),
       UPSTASH_EMAIL: emulator.data.account.email,
       UPSTASH_API_KEY: emulator.data.account.apiKey,
     },

@@ -12,7 +12,12 @@ import os from "os";
 import path from "path";
 import { performance } from "perf_hooks";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { dataPlaneUrl, startEmulator, type Fault, type UpstashEmulator } from "../emulator/server";
+import {
+  emulatorEnvironment,
+  startEmulator,
+  type Fault,
+  type UpstashEmulator,
+} from "../emulator/server";
 import { addIndex, addRedis, DEFAULT_ACCOUNT } from "../emulator/state";
 import { credentialRotationProvider as provider, CredentialRotation } from "../provider";
 import { forgetSharedRequestGate } from "../provider/http/concurrency";
@@ -427,9 +432,8 @@ async function main(): Promise<void> {
     `machine: ${cpus[0]?.model ?? "unknown CPU"} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}, Node ${process.version}\n`,
   );
   const emulator = await startEmulator();
-  process.env.UPSTASH_API_URL = emulator.url;
   // A local API needs a local data plane too (the emulator serves one).
-  process.env.UPSTASH_DATA_PLANE_URL = dataPlaneUrl(emulator.url);
+  Object.assign(process.env, emulatorEnvironment(emulator.url));
   process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
   process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
   try {

@@ -32,6 +32,14 @@ import type { EmulatorData, QStashUser, RedisDatabase, RestIndex, TargetKind } f
 export const dataPlaneUrl = (emulatorUrl: string): string =>
   `${emulatorUrl.replace(/\/+$/, "")}/data-plane`;
 
+/** The variables that point the provider at an emulator: its Developer API and its data planes. */
+export const emulatorEnvironment = (
+  emulatorUrl: string,
+): { UPSTASH_API_URL: string; UPSTASH_DATA_PLANE_URL: string } => ({
+  UPSTASH_API_URL: emulatorUrl,
+  UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulatorUrl),
+});
+
 const qualified = (endpoint: string, suffix: string): string =>
   (endpoint.includes(".") ? endpoint : `${endpoint}${suffix}`).toLowerCase();
 

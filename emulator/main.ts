@@ -1,5 +1,5 @@
 import { DEFAULT_ACCOUNT, FIXTURE_IDS, type EmulatorAccount } from "./state";
-import { dataPlaneUrl, startEmulator } from "./server";
+import { dataPlaneUrl, emulatorEnvironment, startEmulator } from "./server";
 
 const USAGE = `Usage: npm run emulator -- [--port N] [--host H] [--email E] [--api-key K]
 
@@ -55,7 +55,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): C
 export function banner(url: string, account: EmulatorAccount): string {
   return [
     "Upstash Developer API emulator. Point a program at it with:",
-    `  UPSTASH_API_URL=${url}`,
+    ...Object.entries(emulatorEnvironment(url)).map(([name, value]) => `  ${name}=${value}`),
     `  UPSTASH_EMAIL=${account.email}`,
     `  UPSTASH_API_KEY=${account.apiKey}`,
     "Fixtures (reset by POST /_emulator/reset):",

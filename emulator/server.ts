@@ -13,6 +13,7 @@ import {
 export {
   dataPlaneHostUrl,
   dataPlaneUrl,
+  emulatorEnvironment,
   indexHost,
   qstashHost,
   qstashHosts,

@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync } from "fs";
 import path from "path";
-import { dataPlaneUrl, dataPlaneStatus, startEmulator } from "../emulator/server";
+import { emulatorEnvironment, dataPlaneStatus, startEmulator } from "../emulator/server";
 import { makeTempRoot } from "../tests/harness/tempProject";
 import { PulumiUser } from "../tests/harness/pulumiCli";
 import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../tests/harness/pulumiHarness";
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const user = new PulumiUser({
     rootDir: workDir,
     cliDir,
-    env: { UPSTASH_API_URL: emulator.url, UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url) },
+    env: emulatorEnvironment(emulator.url),
   });
   /** `pulumi <args> --json` in this folder (engine events as JSON lines), printing its events. */
   const run = async (title: string, ...args: string[]): Promise<void> => {

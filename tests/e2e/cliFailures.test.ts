@@ -1,6 +1,6 @@
 import assert from "assert";
 import path from "path";
-import { dataPlaneUrl, startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { emulatorEnvironment, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { ensurePulumiCli } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
@@ -77,8 +77,7 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
       rootDir: workRoot,
       cliDir: ensurePulumiCli(),
       env: {
-        UPSTASH_API_URL: emulator.url,
-        UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
+        ...emulatorEnvironment(emulator.url),
         UPSTASH_API_RETRY_BASE_MS: "50",
       },
     });

@@ -2,7 +2,7 @@ import assert from "assert";
 import { readFileSync } from "fs";
 import path from "path";
 import {
-  dataPlaneUrl,
+  emulatorEnvironment,
   dataPlaneStatus,
   startEmulator,
   type UpstashEmulator,
@@ -63,8 +63,7 @@ describe("example projects with the plain Pulumi CLI", function () {
       rootDir: workRoot,
       cliDir: ensurePulumiCli(),
       env: {
-        UPSTASH_API_URL: emulator.url,
-        UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
+        ...emulatorEnvironment(emulator.url),
         UPSTASH_API_RETRY_BASE_MS: "50",
       },
     });

@@ -1,7 +1,7 @@
 import assert from "assert";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { dataPlaneUrl, startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { emulatorEnvironment, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { installPackedPackage } from "../harness/installedPackage";
@@ -53,8 +53,7 @@ describe("the package as installed from npm", function () {
 
   it("rotates when loaded the way the provider host loads it", async () => {
     const restoreEnvironment = setEnvironment({
-      UPSTASH_API_URL: emulator.url,
-      UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
+      ...emulatorEnvironment(emulator.url),
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
     });

@@ -2,7 +2,7 @@ import assert from "assert";
 import { mkdirSync, readFileSync, rmSync } from "fs";
 import path from "path";
 import {
-  dataPlaneUrl,
+  emulatorEnvironment,
   dataPlaneStatus,
   startEmulator,
   type UpstashEmulator,
@@ -136,8 +136,7 @@ describe("the quickstart with the plain Pulumi CLI and the package from npm pack
           cliDir,
           pathFirst: node ? [node.binDir] : [],
           env: {
-            UPSTASH_API_URL: emulator.url,
-            UPSTASH_DATA_PLANE_URL: dataPlaneUrl(emulator.url),
+            ...emulatorEnvironment(emulator.url),
             UPSTASH_API_RETRY_BASE_MS: "50",
           },
         });

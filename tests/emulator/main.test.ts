@@ -56,6 +56,7 @@ describe("emulator: npm run emulator (emulator/main.ts)", () => {
   it("the banner names the URL, the account and every fixture id", () => {
     const text = banner("http://127.0.0.1:1234", { email: "a@b.c", apiKey: "key-1" });
     assert.match(text, /UPSTASH_API_URL=http:\/\/127\.0\.0\.1:1234\n/);
+    assert.match(text, /UPSTASH_DATA_PLANE_URL=http:\/\/127\.0\.0\.1:1234\/data-plane\n/);
     assert.match(text, /UPSTASH_EMAIL=a@b\.c\n/);
     assert.match(text, /UPSTASH_API_KEY=key-1\n/);
     for (const id of Object.values(FIXTURE_IDS)) assert.ok(text.includes(id), id);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import path from "path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
-import { dataPlaneUrl, type UpstashEmulator } from "../../emulator/server";
+import { emulatorEnvironment, type UpstashEmulator } from "../../emulator/server";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -61,8 +61,7 @@ export async function localStack(
     PULUMI_CONFIG_PASSPHRASE: "local-emulator-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
-    UPSTASH_API_URL: options.emulator.url,
-    UPSTASH_DATA_PLANE_URL: dataPlaneUrl(options.emulator.url),
+    ...emulatorEnvironment(options.emulator.url),
     UPSTASH_API_RETRY_BASE_MS: "50",
   };
   process.env.PATH = envVars.PATH;

@@ -4,7 +4,7 @@ import { forgetSharedRequestGate } from "../../provider/http/concurrency";
 import { setEnvironment } from "./environment";
 import type { RotationInputs } from "../../provider/inputs";
 import {
-  dataPlaneUrl,
+  emulatorEnvironment,
   startEmulator,
   type LoggedRequest,
   type UpstashEmulator,
@@ -57,9 +57,8 @@ export function useEmulator(): {
     (holder.emulator as unknown as { log: LoggedRequest[] }).log = holder.log;
     restoreEnvironment = setEnvironment({
       ...TUNING,
-      UPSTASH_API_URL: holder.emulator.url,
       // Every new credential is proven against the data plane before it is handed out.
-      UPSTASH_DATA_PLANE_URL: dataPlaneUrl(holder.emulator.url),
+      ...emulatorEnvironment(holder.emulator.url),
       UPSTASH_EMAIL: DEFAULT_ACCOUNT.email,
       UPSTASH_API_KEY: DEFAULT_ACCOUNT.apiKey,
     });
