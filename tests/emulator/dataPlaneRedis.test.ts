@@ -7,6 +7,20 @@ import { useEmulatorOverHttp } from "./http";
 const WRONGPASS = { error: "WRONGPASS invalid or missing auth token" };
 const MUST_GENTOKEN = "passwords must be generated with ACL GENTOKEN";
 
+/** GETUSER of a user with nothing set: what a bare SETUSER creates and `reset` leaves. */
+const BLANK_USER = [
+  "flags",
+  ["off"],
+  "passwords",
+  [],
+  "commands",
+  "-@all",
+  "keys",
+  "",
+  "channels",
+  "",
+];
+
 describe("emulator: the Redis REST data plane", () => {
   const ctx = useEmulatorOverHttp();
 
@@ -290,18 +304,7 @@ describe("emulator: the Redis REST data plane", () => {
       const rest = redisRest(ctx);
       const token = await rest.gentoken("app");
       await rest.admin("ACL", "SETUSER", "app");
-      assert.deepStrictEqual((await rest.admin("ACL", "GETUSER", "app")).result, [
-        "flags",
-        ["off"],
-        "passwords",
-        [],
-        "commands",
-        "-@all",
-        "keys",
-        "",
-        "channels",
-        "",
-      ]);
+      assert.deepStrictEqual((await rest.admin("ACL", "GETUSER", "app")).result, BLANK_USER);
       await rest.admin("ACL", "SETUSER", "app", "on", `>${token}`, "nocommands", "+@write", "+get");
       await rest.admin("ACL", "SETUSER", "app", "~a:*", "~b?", "&news.*");
       assert.deepStrictEqual((await rest.admin("ACL", "GETUSER", "app")).result, [
@@ -321,18 +324,7 @@ describe("emulator: the Redis REST data plane", () => {
       assert.deepStrictEqual(all.slice(4), ["commands", "+@all", "keys", "~*", "channels", "&*"]);
       await rest.admin("ACL", "SETUSER", "app", "reset");
       const reset = (await rest.admin("ACL", "GETUSER", "app")).result as unknown[];
-      assert.deepStrictEqual(reset, [
-        "flags",
-        ["off"],
-        "passwords",
-        [],
-        "commands",
-        "-@all",
-        "keys",
-        "",
-        "channels",
-        "",
-      ]);
+      assert.deepStrictEqual(reset, BLANK_USER);
       assert.strictEqual(await rest.status(token), 401);
     });
 
