@@ -1,8 +1,8 @@
 import assert from "assert";
 import path from "path";
-import { emulatorEnvironment, startEmulator, type UpstashEmulator } from "../../emulator/server";
+import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli } from "../harness/pulumiHarness";
+import { emulatorUser } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
 import {
   cliFailure,
@@ -73,14 +73,7 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
   before(async () => {
     emulator = await startEmulator();
     workRoot = makeTempRoot("cli-failures");
-    user = new PulumiUser({
-      rootDir: workRoot,
-      cliDir: ensurePulumiCli(),
-      env: {
-        ...emulatorEnvironment(emulator.url),
-        UPSTASH_API_RETRY_BASE_MS: "50",
-      },
-    });
+    user = emulatorUser(emulator, workRoot);
   });
   after(async function () {
     await emulator?.close();

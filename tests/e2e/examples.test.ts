@@ -1,14 +1,9 @@
 import assert from "assert";
 import { readFileSync } from "fs";
 import path from "path";
-import {
-  emulatorEnvironment,
-  dataPlaneStatus,
-  startEmulator,
-  type UpstashEmulator,
-} from "../../emulator/server";
+import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli, filesContaining } from "../harness/pulumiHarness";
+import { emulatorUser, filesContaining } from "../harness/pulumiHarness";
 import { PulumiUser } from "../harness/pulumiCli";
 import { copyExample, exportedResources, finishWorkRoot } from "../harness/repoProject";
 import { makeTempRoot } from "../harness/tempProject";
@@ -59,14 +54,7 @@ describe("example projects with the plain Pulumi CLI", function () {
   before(async () => {
     emulator = await startEmulator();
     workRoot = makeTempRoot("examples");
-    user = new PulumiUser({
-      rootDir: workRoot,
-      cliDir: ensurePulumiCli(),
-      env: {
-        ...emulatorEnvironment(emulator.url),
-        UPSTASH_API_RETRY_BASE_MS: "50",
-      },
-    });
+    user = emulatorUser(emulator, workRoot);
     producer = copyExample("producer", workRoot);
     consumer = copyExample("consumer", workRoot);
     scheduled = copyExample("scheduled", workRoot);

@@ -1,14 +1,14 @@
 import assert from "assert";
 import { mkdirSync, readFileSync, rmSync } from "fs";
 import path from "path";
-import {
-  emulatorEnvironment,
-  dataPlaneStatus,
-  startEmulator,
-  type UpstashEmulator,
-} from "../../emulator/server";
+import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
-import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../harness/pulumiHarness";
+import {
+  emulatorUser,
+  ensurePulumiCli,
+  filesContaining,
+  REPO_ROOT,
+} from "../harness/pulumiHarness";
 import { ensureNode } from "../harness/node22";
 import { PACKAGE_NAME, packPackage } from "../harness/packedPackage";
 import { PulumiUser } from "../harness/pulumiCli";
@@ -75,14 +75,13 @@ const cells = selected.length ? MATRIX.filter((cell) => selected.includes(cell.i
 describe("the quickstart with the plain Pulumi CLI and the package from npm pack", function () {
   this.timeout(900_000);
   let emulator: UpstashEmulator;
-  let cliDir: string;
   let tarball: string;
   let workRoot: string;
   const reports: CellReport[] = [];
 
   before(async () => {
     emulator = await startEmulator();
-    cliDir = ensurePulumiCli();
+    ensurePulumiCli(); // built (once) before any cell is timed
     workRoot = makeTempRoot("quickstart");
     tarball = packPackage(workRoot);
   });
@@ -131,15 +130,7 @@ describe("the quickstart with the plain Pulumi CLI and the package from npm pack
         const cellRoot = path.join(workRoot, cell.id);
         mkdirSync(cellRoot);
         const node = cell.nodeMajor ? await ensureNode(cell.nodeMajor) : undefined;
-        user = new PulumiUser({
-          rootDir: cellRoot,
-          cliDir,
-          pathFirst: node ? [node.binDir] : [],
-          env: {
-            ...emulatorEnvironment(emulator.url),
-            UPSTASH_API_RETRY_BASE_MS: "50",
-          },
-        });
+        user = emulatorUser(emulator, cellRoot, node ? [node.binDir] : []);
         projectDir = copyProject(
           path.join(REPO_ROOT, "examples", "quickstart"),
           path.join(cellRoot, PROJECT),

@@ -4,8 +4,29 @@ import { tmpdir } from "os";
 import path from "path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { emulatorEnvironment, type UpstashEmulator } from "../../emulator/server";
+import { PulumiUser } from "./pulumiCli";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** What a test's Pulumi run needs to talk to `emulator`, with retries fast enough for tests. */
+const againstEmulator = (emulator: UpstashEmulator): Record<string, string> => ({
+  ...emulatorEnvironment(emulator.url),
+  UPSTASH_API_RETRY_BASE_MS: "50",
+});
+
+/** A plain-CLI Pulumi user under `rootDir` whose programs talk to `emulator`. */
+export function emulatorUser(
+  emulator: UpstashEmulator,
+  rootDir: string,
+  pathFirst: string[] = [],
+): PulumiUser {
+  return new PulumiUser({
+    rootDir,
+    cliDir: ensurePulumiCli(),
+    pathFirst,
+    env: againstEmulator(emulator),
+  });
+}
 
 /** Found once per process: every stack of a suite uses the same CLI. */
 let cliDir: string | undefined;
@@ -61,8 +82,7 @@ export async function localStack(
     PULUMI_CONFIG_PASSPHRASE: "local-emulator-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
-    ...emulatorEnvironment(options.emulator.url),
-    UPSTASH_API_RETRY_BASE_MS: "50",
+    ...againstEmulator(options.emulator),
   };
   process.env.PATH = envVars.PATH;
   const stack = await LocalWorkspace.createOrSelectStack(
