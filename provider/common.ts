@@ -167,6 +167,24 @@ export function withoutSettings<T extends object>(state: T): Partial<T> {
   ) as Partial<T>;
 }
 
+/** The credential values a state hands out to consumers, whatever the target or mode. */
+const HANDED_OUT = [
+  "token",
+  "readOnlyToken",
+  "password",
+  "redisUrl",
+  "env",
+  "currentSigningKey",
+  "nextSigningKey",
+];
+
+/** A state without the credentials it hands out: consumers get none from it. */
+export function withoutHandedOut<T extends object>(state: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(state).filter(([key]) => !HANDED_OUT.includes(key)),
+  ) as Partial<T>;
+}
+
 /** Whether new credentials are proven against the data plane (`verify`, default true). */
 export const verifies = (settings: { verify?: boolean }): boolean => settings.verify !== false;
 

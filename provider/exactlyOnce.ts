@@ -8,13 +8,12 @@
  * still land, so it is never sent again here: the caller fails and the next
  * run reads first.
  */
+import { setTimeout as pause } from "timers/promises";
 import { answeredByOrigin } from "./http/errors";
 
 /** Readings after a change that got no answer: it may still be on its way. */
 const UNANSWERED_READS = 3;
 const UNANSWERED_READ_DELAY_MS = 1000;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface OnceOnlyChange<Result, Reading> {
   /** Sends the change and returns what it produced. */

@@ -4,6 +4,7 @@
  * auth with the target's own token, bounded retries, and a typed error that
  * never carries a token.
  */
+import { setTimeout as pause } from "timers/promises";
 // Default import only: a named import makes TypeScript emit an `__importStar`
 // copy of the module, which the closure serializer would then copy by value.
 import axios from "axios";
@@ -143,7 +144,6 @@ export function dataPlaneUrl(host: string, path: string): string {
   return base ? `${base}/${host}${path}` : `https://${host}${path}`;
 }
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const NOT_SENT = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"];
 
 /** The product's message from an error body (`{"error": …}` or text), one line, redacted. */

@@ -16,6 +16,7 @@ import {
   revocationRequested,
   sameJson,
   verifies,
+  withoutHandedOut,
   withoutSettings,
   type AclPasswords,
   type Inputs,
@@ -56,8 +57,6 @@ interface AclContext {
 export const isAclTarget = (target: { type: string; user?: unknown }): boolean =>
   target.type === "redis" && typeof target.user === "string";
 
-const CREDENTIALS = ["token", "password", "redisUrl", "env", "readOnlyToken"];
-
 export const aclResourceId = (target: AclTarget): string =>
   `redis/${target.databaseId.trim()}/user/${target.user}`;
 
@@ -80,10 +79,6 @@ const ours = (passwords: AclPasswords | undefined): string[] =>
   [passwords?.current, passwords?.previous, ...(passwords?.retired ?? [])].filter(
     (hash): hash is string => typeof hash === "string",
   );
-
-/** A state without the credential outputs: consumers get none. */
-const withoutCredentials = (state: Partial<RotationState>): Partial<RotationState> =>
-  Object.fromEntries(Object.entries(state).filter(([key]) => !CREDENTIALS.includes(key)));
 
 /** The ACL mode cannot work on this database; nothing was changed. */
 export class AclUnavailableError extends PortableError {
@@ -326,7 +321,7 @@ async function issue(
     // took them with it when it went.
     const kept = previous
       ? mode === "revoke" || creating
-        ? withoutCredentials(previous)
+        ? withoutHandedOut(previous)
         : previous
       : { ...settings, rotatedAt: "", rotationCount: 0 };
     // Only a rotation on an existing user sent no rules: its recorded target is still right.
@@ -392,7 +387,7 @@ async function issue(
           `Every password of ${what} was revoked (resetpass), but the data plane rejected the new one: ${reason} No credential is handed out. Run \`pulumi up\` again to issue a fresh one.`,
           id,
           {
-            ...withoutCredentials(previous ?? {}),
+            ...withoutHandedOut(previous ?? {}),
             ...settings,
             userCreated,
             aclPasswords: { retired: [hash] },
@@ -553,7 +548,7 @@ export async function readAcl(
           undelivered: props.aclPasswords?.undelivered,
         });
   const refreshed = compact({
-    ...withoutCredentials(props),
+    ...withoutHandedOut(props),
     ...(working
       ? outputsFor(ctx, props.token as string)
       : { resourceId: db.id, user: target.user }),

@@ -9,6 +9,7 @@
  * user's QStash token is read from the Developer API inside each operation
  * and never stored.
  */
+import { setTimeout as pause } from "timers/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import {
   clientFor,
@@ -16,6 +17,7 @@ import {
   partialFailure,
   sameJson,
   verifies,
+  withoutHandedOut,
   withoutSettings,
   type Inputs,
   type RotationState,
@@ -39,8 +41,6 @@ interface SigningKeys {
 }
 
 export const DEFAULT_MIN_ROLL_INTERVAL = "24h";
-const KEY_FIELDS = ["currentSigningKey", "nextSigningKey", "env"];
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The QStash user whose keys these are, as the `qstash` target resolves it. */
 function userTarget(target: QStashSigningKeysTarget): QStashTarget {
@@ -218,9 +218,7 @@ export async function updateSigningKeys(
   dataPlaneBase();
   const user = await liveUser(client, settings, olds);
   const live = await readKeys(user, what);
-  const carried = Object.fromEntries(
-    Object.entries(kept).filter(([key]) => !KEY_FIELDS.includes(key)),
-  );
+  const carried = withoutHandedOut(kept);
   // Keys recorded after an unconfirmed roll reach receivers only now: the guard counts from here.
   const settled = compact({
     ...carried,
@@ -273,9 +271,7 @@ export async function updateSigningKeys(
       if (!confirmed) await pause(250);
     }
     if (!confirmed) {
-      const withoutKeys = Object.fromEntries(
-        Object.entries(state).filter(([key]) => !KEY_FIELDS.includes(key)),
-      );
+      const withoutKeys = withoutHandedOut(state);
       throw partialFailure(
         `${what} were rolled, but reading them back did not confirm the new pair (${reason}). No keys are handed out; run \`pulumi up\` again to record the live keys (without another roll).`,
         signingKeysId(state),

@@ -6,6 +6,7 @@
  * - when the new credentials cannot be established, the caller gets a
  *   partial-failure error that says so and never a credential that may be dead.
  */
+import { setTimeout as pause } from "timers/promises";
 import type { UpstashClient } from "../http/client";
 import { sendOnce } from "../exactlyOnce";
 import { hasUpstashCode, messageOf } from "../http/errors";
@@ -28,8 +29,6 @@ const MAX_RESET_SENDS = 3;
 /** Read-backs that still show the old credentials after a successful reset (replica lag). */
 const STALE_READ_RETRIES = 3;
 const STALE_READ_DELAY_MS = 250;
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether two readings hold the same secrets: any difference means a reset took effect. */
 export function sameSecrets(a: Partial<IssuedCredentials>, b: Partial<IssuedCredentials>): boolean {
