@@ -9,6 +9,7 @@ export default tseslint.config(
       "**/node_modules/**",
       ".pulumi-work/**",
       "tests/fixtures/**",
+      "plugin/bin/**",
     ],
   },
   js.configs.recommended,
@@ -21,6 +22,15 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
     },
+  },
+  {
+    // The plugin's CommonJS entry, run by Node as it is.
+    files: ["plugin/*.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", __dirname: "readonly", process: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     // Tests reach into emulator state they just created and call optional provider methods.

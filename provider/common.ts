@@ -188,11 +188,22 @@ export function withoutHandedOut<T extends object>(state: T): Partial<T> {
 /** Whether new credentials are proven against the data plane (`verify`, default true). */
 export const verifies = (settings: { verify?: boolean }): boolean => settings.verify !== false;
 
+/** The key and value that mark an object as the engine's envelope around a secret. */
+const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
 /** The engine's marker for a secret value inside a provider's answer. */
 export function secretValue(value: unknown): unknown {
-  return value === undefined
-    ? undefined
-    : { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+  return value === undefined ? undefined : { [SECRET_SIGNATURE_KEY]: SECRET_SIGNATURE, value };
+}
+
+/** Whether a value the engine sent is a secret's envelope (its `value` is the secret). */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE
+  );
 }
 
 /**
@@ -220,7 +231,7 @@ export function partialFailure(
  * refuses `undefined` at any depth (the create then never answers), so every
  * one is dropped, however deep.
  */
-function withoutUndefined(value: unknown): unknown {
+export function withoutUndefined(value: unknown): unknown {
   if (Array.isArray(value)) {
     return value.filter((item) => item !== undefined).map(withoutUndefined);
   }

@@ -62,12 +62,13 @@ export interface CredentialRotationArgs {
   minRollInterval?: pulumi.Input<string>;
   /**
    * The Upstash account email for the Developer API. Takes precedence over
-   * stack config `upstash:email` and env `UPSTASH_EMAIL`; set it together with `apiKey`.
+   * stack config `upstash:email` (dynamic provider only; the plugin reads no
+   * provider config) and env `UPSTASH_EMAIL`; set it together with `apiKey`.
    */
   email?: pulumi.Input<string>;
   /**
    * The Developer API key. Takes precedence over stack config `upstash:apiKey`
-   * and env `UPSTASH_API_KEY`; stored as a secret.
+   * (dynamic provider only) and env `UPSTASH_API_KEY`; stored as a secret.
    */
   apiKey?: pulumi.Input<string>;
 }

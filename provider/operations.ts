@@ -27,6 +27,7 @@ import { proveCredential } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
 import { messageOf, PortableError } from "./http/errors";
 import { checkInputs } from "./inputs";
+import { notify } from "./notices";
 import { createAcl, deleteAcl, isAclTarget, readAcl, updateAcl } from "./modes/redisAcl";
 import { createSigningKeys, readSigningKeys, updateSigningKeys } from "./modes/signingKeys";
 import {
@@ -365,6 +366,12 @@ export async function readRotation(
   // as the update would (a rejected one fails the refresh and leaves the state as it was).
   if (pendingRotation !== undefined && !stillOwed && props.token === undefined) {
     await proveIssued(props, live);
+  }
+  if (props.token !== undefined && props.token !== live.token) {
+    notify(
+      "warning",
+      `The credentials of ${describeTarget(props.target as ResetTarget)} were reset outside Pulumi: the ones this resource handed out no longer work. Refresh recorded the live ones; consumers pick them up from the outputs.`,
+    );
   }
   const settings = Object.fromEntries(
     Object.entries(rest).filter(([key]) => !(CREDENTIAL_FIELDS as string[]).includes(key)),

@@ -30,6 +30,7 @@ import { proveCredential } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
 import { hasUpstashCode, messageOf, PortableError } from "../http/errors";
 import { DEFAULT_ACL_RULES } from "../inputs";
+import { notify } from "../notices";
 import { proveAbsent, type RedisTarget } from "../targets";
 import { redisDriver } from "../targets/redis";
 import { fullHost, parseShape } from "../targets/shapes";
@@ -505,6 +506,10 @@ export async function updateAcl(
   // The user is gone, or the password handed out is no longer on it: issue a new one.
   const current = olds.aclPasswords?.current;
   if (!info || !current || !info.passwords.includes(current)) {
+    notify(
+      "warning",
+      `${ctx.what}: ${info ? "the password handed out was removed outside Pulumi" : "the user was deleted outside Pulumi"}; issuing a new one now. Consumers pick it up from the outputs.`,
+    );
     return { outs: await issue(ctx, settings, olds, "rotate", true) };
   }
   const rules = rulesToApply(target, false, rulesChanged);
@@ -547,6 +552,19 @@ export async function readAcl(
           retired: props.aclPasswords?.retired?.filter((hash) => info?.passwords.includes(hash)),
           undelivered: props.aclPasswords?.undelivered,
         });
+  if (props.token !== undefined && !working) {
+    const why = !info
+      ? db.aclEnabled
+        ? "the user was deleted outside Pulumi"
+        : "ACL is switched off on the database"
+      : !info.enabled
+        ? "the user is switched off"
+        : "the password handed out was removed outside Pulumi";
+    notify(
+      "warning",
+      `${ctx.what}: ${why}, so the credentials in the outputs no longer work. Refresh dropped them; the next \`pulumi up\` issues a new password.`,
+    );
+  }
   const refreshed = compact({
     ...withoutHandedOut(props),
     ...(working

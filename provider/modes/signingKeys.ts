@@ -26,6 +26,7 @@ import { dataPlaneBase, dataPlaneRequest, DataPlaneError } from "../dataPlane/cl
 import type { UpstashClient } from "../http/client";
 import { sendOnce } from "../exactlyOnce";
 import { messageOf, PortableError } from "../http/errors";
+import { notify } from "../notices";
 import { periodEnd } from "../rotationWindow";
 import {
   readExistingTarget,
@@ -233,6 +234,10 @@ export async function updateSigningKeys(
     // would be the second roll they did not see. This run hands out the live pair and keeps
     // the earlier trigger, so the new one stays a pending change that rolls once the guard
     // (counted from now) allows it.
+    notify(
+      "warning",
+      `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run records and hands out the live keys without rolling. Roll them out to every receiver; a later \`pulumi up\` rolls once minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed since now.`,
+    );
     return {
       outs: { ...settled, trigger: olds.trigger },
     };
@@ -296,6 +301,12 @@ export async function readSigningKeys(
   const rolledElsewhere =
     refreshed.currentSigningKey !== props.currentSigningKey ||
     refreshed.nextSigningKey !== props.nextSigningKey;
+  if (rolledElsewhere) {
+    notify(
+      "warning",
+      `${describeKeys(keysTarget(props))} were rolled outside Pulumi; refresh recorded the live keys. Roll them out to every receiver: the roll guard (minRollInterval) counts from now.`,
+    );
+  }
   return {
     id,
     props: rolledElsewhere ? { ...refreshed, rollObservedAt: new Date().toISOString() } : refreshed,
