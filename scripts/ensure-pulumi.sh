@@ -10,14 +10,22 @@
 # $PULUMI_CACHE_DIR (default ~/.cache/upstash-rotation/pulumi-<version>) and
 # reused by later runs.
 #
-# The Node.js language host (pulumi-language-nodejs), which a plain
-# `pulumi up` in a `runtime: nodejs` folder starts, is not served by the Go
-# module proxy; it is built from its source kept in
-# ../shared/vendor/pulumi-language-nodejs-<version>/ (ORIGIN.md there) into the
-# same folder. The dynamic-provider plugin launcher
-# (pulumi-resource-pulumi-nodejs) is written beside the CLI.
+# The language hosts a plain `pulumi up` starts for a project's `runtime:` are
+# built into the same folder, each once (a cache from an older run that lacks
+# one gets it on the next run):
+# - pulumi-language-nodejs, -python and -go are not served by the Go module
+#   proxy; each is built from its source kept in
+#   ../shared/vendor/pulumi-language-<lang>-<version>/ (ORIGIN.md there;
+#   PULUMI_LANGUAGE_<LANG>_SRC overrides the folder). The Python host's
+#   companion script, pulumi-language-python-exec, is copied from the Go
+#   module github.com/pulumi/pulumi/sdk/v3.
+# - pulumi-language-yaml comes from the Go module github.com/pulumi/pulumi-yaml
+#   ($PULUMI_YAML_VERSION, default v1.38.0), built from its own wrapper module
+#   because it needs a newer github.com/pulumi/pulumi/pkg/v3 than the CLI.
+# The dynamic-provider plugin launcher (pulumi-resource-pulumi-nodejs) is
+# written beside the CLI.
 #
-# The one-time build takes minutes: its Go output goes to $CACHE_DIR/build.log
+# The one-time builds take minutes: their Go output goes to $CACHE_DIR/build.log
 # and a progress line is printed every 20 seconds instead.
 # Prints the folder holding the binaries on its last line of stdout.
 set -euo pipefail
@@ -26,7 +34,8 @@ PULUMI_GO_VERSION="${PULUMI_GO_VERSION:-v3.248.0}"
 CACHE_DIR="${PULUMI_CACHE_DIR:-$HOME/.cache/upstash-rotation/pulumi-$PULUMI_GO_VERSION}"
 BIN_DIR="$CACHE_DIR/bin"
 REPO_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-LANGUAGE_HOST_SRC="${PULUMI_LANGUAGE_NODEJS_SRC:-$REPO_DIR/../shared/vendor/pulumi-language-nodejs-$PULUMI_GO_VERSION}"
+PULUMI_YAML_VERSION="${PULUMI_YAML_VERSION:-v1.38.0}"
+LANGUAGES=(nodejs python go yaml)
 
 # Runs "$@" with its output in the build log, printing a line every 20 s meanwhile.
 with_progress() {
@@ -50,20 +59,77 @@ with_progress() {
   echo "  built $what in $((SECONDS - started)) s" >&2
 }
 
-# pulumi-language-nodejs beside the CLI in "$1", built from the vendored source once.
+# pulumi-language-"$2" beside the CLI in "$1", built once: yaml from its Go module,
+# the others from the vendored source.
 ensure_language_host() {
-  local dir="$1"
-  [ -x "$dir/pulumi-language-nodejs" ] && return 0
-  if [ ! -f "$LANGUAGE_HOST_SRC/main.go" ]; then
-    echo "ensure-pulumi: no pulumi-language-nodejs beside $dir/pulumi and no source at $LANGUAGE_HOST_SRC" >&2
+  local dir="$1" lang="$2"
+  local host="pulumi-language-$lang"
+  [ -x "$dir/$host" ] && return 0
+  command -v go >/dev/null 2>&1 || { echo "ensure-pulumi: no $host beside $dir/pulumi and no go on PATH to build it" >&2; return 1; }
+  if [ "$lang" = yaml ]; then
+    echo "building $host from github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION (first run only, a few minutes)" >&2
+    local work="$CACHE_DIR/yaml-wrapper"
+    rm -rf "$work" && mkdir -p "$work"
+    # pulumi-yaml's own go.mod has no replaces. The host does import
+    # github.com/atotto/clipboard through pulumi/pkg, whose go.mod replaces it with this
+    # fork (as the CLI's wrapper below does); a dependency's replaces are ignored, so repeat it.
+    cat >"$work/go.mod" <<GOMOD
+module localbuild/pulumi-language-yaml
+
+go 1.25
+
+require github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+GOMOD
+    cat >"$work/tools.go" <<'GOSRC'
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"
+GOSRC
+    (cd "$work" && export GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local &&
+      { with_progress "$host module list" go mod tidy -e || true; } &&
+      with_progress "$host" go build -trimpath -o "$dir/$host" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
+    return
+  fi
+  local src_var="PULUMI_LANGUAGE_${lang^^}_SRC"
+  local src="${!src_var:-$REPO_DIR/../shared/vendor/pulumi-language-$lang-$PULUMI_GO_VERSION}"
+  if [ ! -f "$src/main.go" ]; then
+    echo "ensure-pulumi: no $host beside $dir/pulumi and no source at $src" >&2
     return 1
   fi
-  echo "building pulumi-language-nodejs from $LANGUAGE_HOST_SRC (first run only)" >&2
-  local work="$CACHE_DIR/language-host"
-  rm -rf "$work" && mkdir -p "$work" && cp -r "$LANGUAGE_HOST_SRC/." "$work/"
-  (cd "$work" && with_progress pulumi-language-nodejs \
+  echo "building $host from $src (first run only)" >&2
+  local work="$CACHE_DIR/language-host-$lang"
+  rm -rf "$work" && mkdir -p "$work" && cp -r "$src/." "$work/"
+  (cd "$work" && with_progress "$host" \
     env GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-    go build -trimpath -o "$dir/pulumi-language-nodejs" .)
+    go build -trimpath -o "$dir/$host" .)
+}
+
+# pulumi-language-python runs programs through pulumi-language-python-exec, a Python
+# script it expects beside itself. Pulumi ships it in the Go module
+# github.com/pulumi/pulumi/sdk/v3 (python/cmd/), which the CLI build has downloaded.
+write_python_exec() {
+  local dir="$1"
+  [ -f "$dir/pulumi-language-python-exec" ] && return 0
+  local sdk
+  sdk="$(GOSUMDB=off GOTOOLCHAIN=local go mod download -json "github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || true
+  if [ ! -f "$sdk/python/cmd/pulumi-language-python-exec" ]; then
+    echo "ensure-pulumi: no python/cmd/pulumi-language-python-exec in github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO_VERSION" >&2
+    return 1
+  fi
+  install -m 755 "$sdk/python/cmd/pulumi-language-python-exec" "$dir/pulumi-language-python-exec"
+}
+
+ensure_language_hosts() {
+  local lang
+  for lang in "${LANGUAGES[@]}"; do
+    ensure_language_host "$1" "$lang"
+  done
+  write_python_exec "$1"
 }
 
 write_plugin_launcher() {
@@ -86,7 +152,7 @@ fi
 
 if [ -x "$BIN_DIR/pulumi" ]; then
   write_plugin_launcher "$BIN_DIR"
-  ensure_language_host "$BIN_DIR"
+  ensure_language_hosts "$BIN_DIR"
   echo "using cached pulumi $("$BIN_DIR/pulumi" version)" >&2
   echo "$BIN_DIR"
   exit 0
@@ -124,6 +190,6 @@ with_progress "pulumi CLI" go build -trimpath -o "$BIN_DIR/pulumi" \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_GO_VERSION}" \
   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 write_plugin_launcher "$BIN_DIR"
-ensure_language_host "$BIN_DIR"
+ensure_language_hosts "$BIN_DIR"
 echo "built $("$BIN_DIR/pulumi" version)" >&2
 echo "$BIN_DIR"
