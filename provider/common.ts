@@ -223,6 +223,8 @@ export function partialFailure(
   return Object.defineProperty(failure, "properties", {
     value: withoutUndefined(recorded),
     enumerable: false,
+    // The plugin's front door conceals it further (secret inputs) before the engine sees it.
+    configurable: true,
   });
 }
 

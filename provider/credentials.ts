@@ -6,6 +6,8 @@ import { UNKNOWN_VALUE } from "./trigger";
 export interface CredentialTier {
   /** Where this tier comes from, for messages, e.g. "stack config". */
   source: string;
+  /** How a user sets it, for the message when no tier is set. */
+  howToSet: string;
   emailName: string;
   apiKeyName: string;
   email?: string;
@@ -16,6 +18,16 @@ export interface CredentialTier {
 export function rememberConfiguredCredentials(email?: string, apiKey?: string): void {
   const registry = globalThis as unknown as Record<string, unknown>;
   registry.__upstashCredentialRotationConfig = { email, apiKey };
+}
+
+/**
+ * The provider plugin reads no provider configuration (the Node provider
+ * server ignores it, pulumi/pulumi#10915), so for it there is no stack-config
+ * tier, and no message may suggest one.
+ */
+export function withoutStackConfigTier(): void {
+  const registry = globalThis as unknown as Record<string, unknown>;
+  registry.__upstashCredentialRotationNoStackConfig = true;
 }
 
 /**
@@ -30,9 +42,10 @@ export function credentialTiers(inputs: { email?: string; apiKey?: string }): Cr
     email?: string;
     apiKey?: string;
   };
-  return [
+  const tiers: CredentialTier[] = [
     {
       source: "resource inputs",
+      howToSet: "set the email/apiKey inputs",
       emailName: "email",
       apiKeyName: "apiKey",
       email: inputs.email,
@@ -40,6 +53,8 @@ export function credentialTiers(inputs: { email?: string; apiKey?: string }): Cr
     },
     {
       source: "stack config",
+      howToSet:
+        "`pulumi config set upstash:email …` and `pulumi config set --secret upstash:apiKey …`",
       emailName: "upstash:email",
       apiKeyName: "upstash:apiKey",
       email: config.email,
@@ -47,12 +62,16 @@ export function credentialTiers(inputs: { email?: string; apiKey?: string }): Cr
     },
     {
       source: "environment",
+      howToSet: "the UPSTASH_EMAIL/UPSTASH_API_KEY environment variables",
       emailName: "UPSTASH_EMAIL",
       apiKeyName: "UPSTASH_API_KEY",
       email: process.env.UPSTASH_EMAIL,
       apiKey: process.env.UPSTASH_API_KEY,
     },
   ];
+  return registry.__upstashCredentialRotationNoStackConfig === true
+    ? tiers.filter((tier) => tier.source !== "stack config")
+    : tiers;
 }
 
 const isSet = (value: string | undefined): boolean => value !== undefined && value.trim() !== "";
@@ -84,8 +103,7 @@ export function selectCredentials(
   }
   return {
     property: "apiKey",
-    problem:
-      "No Upstash management credentials: set the email/apiKey inputs, or `pulumi config set upstash:email …` and `pulumi config set --secret upstash:apiKey …`, or the UPSTASH_EMAIL/UPSTASH_API_KEY environment variables.",
+    problem: `No Upstash management credentials: ${tiers.map((tier) => tier.howToSet).join(", or ")}.`,
   };
 }
 

@@ -6,6 +6,7 @@
 import { readFile } from "fs/promises";
 import { main } from "@pulumi/pulumi/provider";
 import * as internals from "@pulumi/pulumi/provider/internals";
+import { withoutStackConfigTier } from "../credentials";
 import { engineLogSink } from "./engineLog";
 import { rotationPluginProvider } from "./provider";
 
@@ -19,6 +20,7 @@ const { parseArgs } = internals as unknown as {
 };
 
 export function serve(version: string, schemaFile: string, args: string[]): Promise<void> {
+  withoutStackConfigTier();
   const provider = rotationPluginProvider({
     version,
     schema: () => readFile(schemaFile, "utf8"),

@@ -7,6 +7,7 @@ import type { UpstashClient } from "../http/client";
  * stays valid until the next rotation (paid databases; the free tier has no ACL).
  */
 export interface RedisTarget {
+  /** `"redis"`: which kind of target this is. */
   type: "redis";
   /** The database id, e.g. `96ad0856-03b1-4ee7-9666-e81abd0349e1`. */
   databaseId: string;
@@ -24,6 +25,7 @@ export interface RedisTarget {
 
 /** An Upstash Vector index. */
 export interface VectorTarget {
+  /** `"vector"`: which kind of target this is. */
   type: "vector";
   /** The index id. */
   indexId: string;
@@ -31,6 +33,7 @@ export interface VectorTarget {
 
 /** An Upstash Search index. */
 export interface SearchTarget {
+  /** `"search"`: which kind of target this is. */
   type: "search";
   /** The index id. */
   indexId: string;
@@ -38,6 +41,7 @@ export interface SearchTarget {
 
 /** The QStash user of the account (or of the team the API key belongs to). */
 export interface QStashTarget {
+  /** `"qstash"`: which kind of target this is. */
   type: "qstash";
   /**
    * The QStash user id. Leave it out when the account has exactly one QStash
@@ -54,6 +58,7 @@ export interface QStashTarget {
  * trigger change rolls them once.
  */
 export interface QStashSigningKeysTarget {
+  /** `"qstash-signing-keys"`: which kind of target this is. */
   type: "qstash-signing-keys";
   /** The QStash user id; resolved as for the `qstash` target when left out. */
   qstashUserId?: string;
