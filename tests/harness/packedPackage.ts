@@ -6,7 +6,7 @@ import { REPO_ROOT } from "./pulumiHarness";
 export const PACKAGE_NAME = "pulumi-upstash-credential-rotation";
 
 /**
- * `npm pack` of this repository into `destDir` (its `prepack` builds dist/
+ * `npm pack` of this repository into `destDir` (its `prepare` builds dist/
  * first), as `npm publish` would upload it. Returns the tarball's path.
  */
 export function packPackage(destDir: string): string {
