@@ -13,14 +13,24 @@ import { emulatorEnvironment, type UpstashEmulator } from "../emulator/server";
 import { addRedis } from "../emulator/state";
 import { packPackage, unpackIntoProject } from "../tests/harness/packedPackage";
 import { PulumiUser } from "../tests/harness/pulumiCli";
-import { makeTempRoot } from "../tests/harness/tempProject";
-import { ensurePulumiCli } from "../tests/harness/pulumiHarness";
+import { checkoutPlugin } from "../tests/harness/pluginCheckout";
+import { copyProject, makeTempRoot } from "../tests/harness/tempProject";
+import { ensurePulumiCli, REPO_ROOT } from "../tests/harness/pulumiHarness";
 import { printTable } from "../tests/harness/textTable";
 
 const PROJECT_FILE = (name: string): string =>
   ["name: " + name, "runtime:", "  name: nodejs", "  options:", "    typescript: true", ""].join(
     "\n",
   );
+
+/** A TypeScript project folder `<root>/<name>` running `program`. */
+function projectFolder(root: string, name: string, program: string): string {
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "Pulumi.yaml"), PROJECT_FILE(`bench-${name}`));
+  writeFileSync(path.join(dir, "index.ts"), program);
+  return dir;
+}
 
 /** N CredentialRotations of the installed package, one per database id. */
 function rotationProgram(databaseIds: readonly string[]): string {
@@ -30,6 +40,14 @@ const trigger = new pulumi.Config().require("trigger");
 const ids: string[] = ${JSON.stringify(databaseIds)};
 ids.forEach((databaseId, i) => new CredentialRotation(\`r\${i}\`, { target: { type: "redis", databaseId }, trigger }));
 `;
+}
+
+/** N CredentialRotations through the provider plugin's generated TypeScript SDK. */
+function pluginProgram(databaseIds: readonly string[]): string {
+  return rotationProgram(databaseIds).replace(
+    'from "pulumi-upstash-credential-rotation"',
+    'from "pulumi-upstash-rotation"',
+  );
 }
 
 /** N resources of a dynamic provider that does nothing but echo its inputs. */
@@ -56,7 +74,11 @@ interface Timing {
   stateKiB: number;
 }
 
-/** Prints the side-by-side table; returns the rotate-all ratio. */
+/**
+ * Prints the side-by-side table; returns the rotate-all ratio of the dynamic
+ * provider to the no-op. The provider plugin runs the same N rotations through
+ * its generated TypeScript SDK (same language host), for the plugin/dynamic ratio.
+ */
 export async function engineCost(emulator: UpstashEmulator, count = 50): Promise<number> {
   const root = makeTempRoot("bench-engine");
   const user = new PulumiUser({
@@ -72,16 +94,25 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
   emulator.reset();
   const ids = Array.from({ length: count }, () => addRedis(emulator.data).database_id);
 
-  const projects = {
-    rotation: rotationProgram(ids),
-    noop: noopProgram(count),
+  const pluginDir = checkoutPlugin(root);
+  /** Each project folder, written as its users would set it up. */
+  const projects: Record<string, () => Promise<string>> = {
+    rotation: async () => projectFolder(root, "rotation", rotationProgram(ids)),
+    plugin: async () => {
+      const dir = copyProject(
+        path.join(REPO_ROOT, "examples", "languages", "typescript"),
+        path.join(root, "plugin"),
+      );
+      writeFileSync(path.join(dir, "index.ts"), pluginProgram(ids));
+      await user.pulumi(dir, "install");
+      await user.pulumi(dir, "package", "add", pluginDir);
+      return dir;
+    },
+    noop: async () => projectFolder(root, "noop", noopProgram(count)),
   };
   const timings: Record<string, Timing> = {};
-  for (const [name, program] of Object.entries(projects)) {
-    const dir = path.join(root, name);
-    mkdirSync(dir);
-    writeFileSync(path.join(dir, "Pulumi.yaml"), PROJECT_FILE(`bench-${name}`));
-    writeFileSync(path.join(dir, "index.ts"), program);
+  for (const [name, setUp] of Object.entries(projects)) {
+    const dir = await setUp();
     await user.pulumi(dir, "stack", "init", `organization/bench-${name}/dev`);
     const up = async (trigger: string): Promise<number> => {
       await user.pulumi(dir, "config", "set", "trigger", trigger);
@@ -91,7 +122,8 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
     };
     const create = await up("one");
     const rotate = await up("two");
-    const checkpoint = path.join(user.backendDir, ".pulumi", "stacks", `bench-${name}`, "dev.json");
+    const project = name === "plugin" ? "rotation-typescript" : `bench-${name}`;
+    const checkpoint = path.join(user.backendDir, ".pulumi", "stacks", project, "dev.json");
     timings[name] = { create, rotate, stateKiB: statSync(checkpoint).size / 1024 };
     await user.pulumi(dir, "destroy", "--yes", "--skip-preview");
   }
@@ -100,8 +132,13 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
   console.log(
     `\n== pulumi up with the plain CLI: ${count} CredentialRotation (installed package) vs ${count} no-op dynamic resources, same backend\n`,
   );
+  const label: Record<string, string> = {
+    rotation: "CredentialRotation (dynamic provider)",
+    plugin: "CredentialRotation (provider plugin)",
+    noop: "no-op dynamic",
+  };
   const rows = Object.entries(timings).map(([name, t]) => [
-    name === "rotation" ? "CredentialRotation" : "no-op dynamic",
+    label[name],
     fmt(t.create),
     fmt(t.rotate),
     `${t.stateKiB.toFixed(0)} KiB`,
@@ -110,6 +147,9 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
   printTable(["resources", "up (create)", "up (rotate all)", "checkpoint"], rows);
   console.log(
     `\nratio rotate-all: ${ratio.toFixed(2)} (goal <= 1.15); create: ${(timings.rotation.create / timings.noop.create).toFixed(2)}; resets made: ${resets}`,
+  );
+  console.log(
+    `plugin / dynamic provider, rotate-all: ${(timings.plugin.rotate / timings.rotation.rotate).toFixed(2)} (goal <= 1.00); create: ${(timings.plugin.create / timings.rotation.create).toFixed(2)}`,
   );
   return ratio;
 }

@@ -437,6 +437,10 @@ async function main(): Promise<void> {
   process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
   process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
   try {
+    if (process.argv.includes("--engine-only")) {
+      await engineCost(emulator, 50);
+      return;
+    }
     await concurrentRotations(emulator);
     await strayThrottle(emulator);
     await overhead(emulator);
