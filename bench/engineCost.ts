@@ -111,9 +111,12 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
     noop: async () => projectFolder(root, "noop", noopProgram(count)),
   };
   const timings: Record<string, Timing> = {};
+  /** The project name each folder's Pulumi.yaml gives. */
+  const projectName = (name: string): string =>
+    name === "plugin" ? "rotation-typescript" : `bench-${name}`;
   for (const [name, setUp] of Object.entries(projects)) {
     const dir = await setUp();
-    await user.pulumi(dir, "stack", "init", `organization/bench-${name}/dev`);
+    await user.pulumi(dir, "stack", "init", `organization/${projectName(name)}/dev`);
     const up = async (trigger: string): Promise<number> => {
       await user.pulumi(dir, "config", "set", "trigger", trigger);
       const started = performance.now();
@@ -122,8 +125,13 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
     };
     const create = await up("one");
     const rotate = await up("two");
-    const project = name === "plugin" ? "rotation-typescript" : `bench-${name}`;
-    const checkpoint = path.join(user.backendDir, ".pulumi", "stacks", project, "dev.json");
+    const checkpoint = path.join(
+      user.backendDir,
+      ".pulumi",
+      "stacks",
+      projectName(name),
+      "dev.json",
+    );
     timings[name] = { create, rotate, stateKiB: statSync(checkpoint).size / 1024 };
     await user.pulumi(dir, "destroy", "--yes", "--skip-preview");
   }
