@@ -1,3 +1,4 @@
+import { credentialSources } from "./credentialSources";
 import { CredentialsConfigurationError } from "./http/errors";
 
 /** The Upstash Developer API, without the `/v2` prefix that every request path carries. */
@@ -7,8 +8,8 @@ export const DEFAULT_API_URL = "https://api.upstash.com";
 interface BaseUrlUse {
   variable: string;
   example: string;
-  /** Where credentials come from instead of the URL's userinfo. */
-  credentialsFrom: string;
+  /** Where credentials come from instead of the URL's userinfo (read when a message needs it). */
+  credentialsFrom: () => string;
   /** What `http://` would expose, e.g. "the management API key". */
   exposes: string;
 }
@@ -16,8 +17,7 @@ interface BaseUrlUse {
 const API_URL: BaseUrlUse = {
   variable: "UPSTASH_API_URL",
   example: DEFAULT_API_URL,
-  credentialsFrom:
-    "the management credentials come from the email/apiKey inputs, upstash:email/upstash:apiKey or UPSTASH_EMAIL/UPSTASH_API_KEY",
+  credentialsFrom: () => `the management credentials come from ${credentialSources()}`,
   exposes: "the management API key",
 };
 
@@ -48,7 +48,7 @@ function baseUrl(text: string, use: BaseUrlUse): URL {
   }
   if (url.username !== "" || url.password !== "" || /^[a-z]+:\/\/[^/?#]*@/i.test(text)) {
     throw new CredentialsConfigurationError(
-      `${variable} must not contain credentials (user:pass@): ${use.credentialsFrom}.`,
+      `${variable} must not contain credentials (user:pass@): ${use.credentialsFrom()}.`,
     );
   }
   if (/[?#]/.test(text)) {
@@ -103,7 +103,7 @@ export function dataPlaneOverride(value: string | undefined): string | undefined
   const url = baseUrl(text, {
     variable: "UPSTASH_DATA_PLANE_URL",
     example: "http://127.0.0.1:8787/data-plane",
-    credentialsFrom: "data-plane calls authenticate with the target's own tokens",
+    credentialsFrom: () => "data-plane calls authenticate with the target's own tokens",
     exposes: "the credentials being verified",
   });
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;

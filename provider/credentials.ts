@@ -1,4 +1,5 @@
 import type { ManagementCredentials } from "./http/client";
+import { readsStackConfig } from "./credentialSources";
 import { CredentialsConfigurationError } from "./http/errors";
 import { UNKNOWN_VALUE } from "./trigger";
 
@@ -18,16 +19,6 @@ export interface CredentialTier {
 export function rememberConfiguredCredentials(email?: string, apiKey?: string): void {
   const registry = globalThis as unknown as Record<string, unknown>;
   registry.__upstashCredentialRotationConfig = { email, apiKey };
-}
-
-/**
- * The provider plugin reads no provider configuration (the Node provider
- * server ignores it, pulumi/pulumi#10915), so for it there is no stack-config
- * tier, and no message may suggest one.
- */
-export function withoutStackConfigTier(): void {
-  const registry = globalThis as unknown as Record<string, unknown>;
-  registry.__upstashCredentialRotationNoStackConfig = true;
 }
 
 /**
@@ -69,9 +60,7 @@ export function credentialTiers(inputs: { email?: string; apiKey?: string }): Cr
       apiKey: process.env.UPSTASH_API_KEY,
     },
   ];
-  return registry.__upstashCredentialRotationNoStackConfig === true
-    ? tiers.filter((tier) => tier.source !== "stack config")
-    : tiers;
+  return readsStackConfig() ? tiers : tiers.filter((tier) => tier.source !== "stack config");
 }
 
 const isSet = (value: string | undefined): boolean => value !== undefined && value.trim() !== "";

@@ -4,6 +4,8 @@
  * Authorization header, the API key or a credential that a response held.
  */
 
+import { credentialSources } from "../credentialSources";
+
 /** Machine-readable reason for a failed Upstash call. */
 export type UpstashErrorCode =
   | "bad_request"
@@ -126,7 +128,7 @@ export class UpstashAuthError extends UpstashApiError {
       call,
       call.status === 403
         ? "The API key is valid but not allowed to do this: check that it belongs to the team that owns the target and has write access."
-        : "Check the management API key and the email it belongs to (upstash:email / upstash:apiKey, UPSTASH_EMAIL / UPSTASH_API_KEY, or the email/apiKey inputs).",
+        : `Check the management API key and the email it belongs to (${credentialSources()}).`,
     );
     this.name = "UpstashAuthError";
   }

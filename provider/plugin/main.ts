@@ -6,7 +6,7 @@
 import { readFile } from "fs/promises";
 import { main } from "@pulumi/pulumi/provider";
 import * as internals from "@pulumi/pulumi/provider/internals";
-import { withoutStackConfigTier } from "../credentials";
+import { withoutStackConfigTier } from "../credentialSources";
 import { engineLogSink } from "./engineLog";
 import { rotationPluginProvider } from "./provider";
 
