@@ -101,14 +101,14 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
   declare public readonly onDelete: pulumi.Output<OnDelete>;
   /** The database, index or QStash user id that was rotated (resolved for QStash). */
   declare public readonly resourceId: pulumi.Output<string>;
-  /** REST token (QStash: the QStash token). Secret. */
-  declare public readonly token: pulumi.Output<string>;
+  /** REST token (QStash: the QStash token). Secret. Absent for signing keys, and while a rotation is unsettled. */
+  declare public readonly token: pulumi.Output<string | undefined>;
   /** Read-only REST token, where the target has one. Secret. */
   declare public readonly readOnlyToken: pulumi.Output<string | undefined>;
-  /** Base URL of the target's REST API: `https://` and a full host name. */
-  declare public readonly restUrl: pulumi.Output<string>;
-  /** Full host name of the target. */
-  declare public readonly endpoint: pulumi.Output<string>;
+  /** Base URL of the target's REST API: `https://` and a full host name. Absent while a reset is unsettled. */
+  declare public readonly restUrl: pulumi.Output<string | undefined>;
+  /** Full host name of the target. Absent while a reset is unsettled. */
+  declare public readonly endpoint: pulumi.Output<string | undefined>;
   /** Redis only: the database password. Secret. */
   declare public readonly password: pulumi.Output<string | undefined>;
   /** Redis only: the TLS port. */
@@ -125,8 +125,9 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
    * The environment variables Upstash's SDKs read (`UPSTASH_REDIS_REST_URL`/`_TOKEN`,
    * `UPSTASH_VECTOR_REST_URL`/`_TOKEN`, `UPSTASH_SEARCH_REST_URL`/`_TOKEN`,
    * `QSTASH_URL`/`QSTASH_TOKEN`; signing keys: `QSTASH_CURRENT_SIGNING_KEY`/`QSTASH_NEXT_SIGNING_KEY`). Secret.
+   * Absent while a rotation is unsettled (a run that failed part-way hands nothing out).
    */
-  declare public readonly env: pulumi.Output<Record<string, string>>;
+  declare public readonly env: pulumi.Output<Record<string, string> | undefined>;
   /** QStash only: `"v2"` or `"legacy"` (the account-level API). */
   declare public readonly qstashApi: pulumi.Output<QStashApiVersion | undefined>;
   /** When this resource last rotated the credentials (ISO 8601); signing keys: last roll, `""` before the first. */

@@ -112,7 +112,12 @@ class SchemaBuilder {
         optional: false,
       };
     }
-    if (ts.isTypeReferenceNode(node)) return { spec: this.referenceOf(node), optional: false };
+    if (ts.isTypeReferenceNode(node)) {
+      const wrapped = wrappedType(node);
+      // `Input<T | undefined>`, `Output<T | undefined>`: what the wrapper holds may be absent.
+      if (wrapped) return this.typeOf(wrapped);
+      return { spec: this.referenceOf(node), optional: false };
+    }
     throw new Error(
       `schema: no schema type for \`${node.getText()}\` (${ts.SyntaxKind[node.kind]})`,
     );
@@ -121,7 +126,6 @@ class SchemaBuilder {
   private referenceOf(node: ts.TypeReferenceNode): Spec {
     const name = ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
     const args = node.typeArguments ?? [];
-    if (name === "Input" || name === "Output") return this.typeOf(args[0]).spec;
     if (name === "Record") {
       return { type: "object", additionalProperties: this.typeOf(args[1]).spec };
     }
@@ -204,6 +208,12 @@ class SchemaBuilder {
     }
     return { properties, required };
   }
+}
+
+/** `T` of `pulumi.Input<T>` or `pulumi.Output<T>`. */
+function wrappedType(node: ts.TypeReferenceNode): ts.TypeNode | undefined {
+  const name = ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
+  return name === "Input" || name === "Output" ? node.typeArguments?.[0] : undefined;
 }
 
 /** `undefined` or `null` in a union: the property may be left out. */
