@@ -370,7 +370,7 @@ export async function readRotation(
   if (props.token !== undefined && props.token !== live.token) {
     notify(
       "warning",
-      `The credentials of ${describeTarget(props.target as ResetTarget)} were reset outside Pulumi: the ones this resource handed out no longer work. Refresh recorded the live ones; consumers pick them up from the outputs.`,
+      `The credentials of ${describeTarget(props.target as ResetTarget)} were reset outside Pulumi: the ones this resource handed out no longer work. Refresh read the live ones into the state; run \`pulumi up\` to pass them on to stack outputs and dependents.`,
     );
   }
   const settings = Object.fromEntries(

@@ -499,6 +499,13 @@ export async function updateAcl(
   dataPlaneBase();
   const ctx = (await contextFor(client, target, true)) as AclContext;
   if (revoke) return { outs: await issue(ctx, settings, olds, "revoke", rulesChanged) };
+  // A refresh found the handed-out password gone and dropped it: this up heals that.
+  if (unsettled && !triggerChanged && olds.aclPasswords?.current === undefined) {
+    notify(
+      "warning",
+      `${ctx.what}: no working password is recorded (a refresh found the one handed out gone, or an earlier run failed before recording one); issuing a new one now. Consumers pick it up from the outputs of this \`pulumi up\`.`,
+    );
+  }
   if (triggerChanged || unsettled) {
     return { outs: await issue(ctx, settings, olds, "rotate", rulesChanged) };
   }

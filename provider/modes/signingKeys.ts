@@ -236,7 +236,7 @@ export async function updateSigningKeys(
     // (counted from now) allows it.
     notify(
       "warning",
-      `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run records and hands out the live keys without rolling. Roll them out to every receiver; a later \`pulumi up\` rolls once minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed since now.`,
+      `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run hands out the live keys without rolling. Roll them out to every receiver. Until minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed from now, every \`pulumi up\` refuses the pending roll and fails; set the trigger back to keep them green, or set minRollInterval to "0min" once every receiver has these keys.`,
     );
     return {
       outs: { ...settled, trigger: olds.trigger },
@@ -301,10 +301,18 @@ export async function readSigningKeys(
   const rolledElsewhere =
     refreshed.currentSigningKey !== props.currentSigningKey ||
     refreshed.nextSigningKey !== props.nextSigningKey;
-  if (rolledElsewhere) {
+  // Keys this state held are the ones receivers have; without them (an import, or a roll
+  // whose confirmation failed) the reading is news, not a roll made elsewhere.
+  const held = props.currentSigningKey !== undefined && props.nextSigningKey !== undefined;
+  if (rolledElsewhere && held) {
     notify(
       "warning",
-      `${describeKeys(keysTarget(props))} were rolled outside Pulumi; refresh recorded the live keys. Roll them out to every receiver: the roll guard (minRollInterval) counts from now.`,
+      `${describeKeys(keysTarget(props))} were rolled outside Pulumi: receivers may hold keys that no longer verify. Refresh read the live keys into the state; run \`pulumi up\` to pass them on to stack outputs, and roll them out to every receiver (the roll guard, minRollInterval, counts from now).`,
+    );
+  } else if (rolledElsewhere && props.rotationCount !== undefined && props.rotationCount > 0) {
+    notify(
+      "warning",
+      `${describeKeys(keysTarget(props))}: refresh read the keys of the roll whose confirmation failed. Run \`pulumi up\` to hand them out, then roll them out to every receiver.`,
     );
   }
   return {
