@@ -43,22 +43,49 @@ function holdsSecret(value: unknown): boolean {
   return false;
 }
 
-/**
- * Properties as the operations want them, and the names of those that held a
- * secret anywhere inside: what the engine sent as secret goes back as secret.
- */
-function unwrap<T>(properties: unknown): { plain: T; secretKeys: string[] } {
+/** The strings inside secret envelopes, at any depth. */
+function secretStrings(value: unknown, inSecret = false): string[] {
+  if (isSecretValue(value)) return secretStrings(value.value, true);
+  if (typeof value === "string") return inSecret ? [value] : [];
+  if (Array.isArray(value)) return value.flatMap((item) => secretStrings(item, inSecret));
+  if (value && typeof value === "object") {
+    return Object.values(value).flatMap((member) => secretStrings(member, inSecret));
+  }
+  return [];
+}
+
+/** Properties as the operations want them, with what was secret in them. */
+interface Unwrapped<T> {
+  plain: T;
+  /** Top-level names that held a secret anywhere inside: they go back as secret. */
+  secretKeys: string[];
+  /** The secret strings themselves, kept out of every message. */
+  secrets: string[];
+}
+
+function unwrap<T>(properties: unknown): Unwrapped<T> {
   const record = (properties ?? {}) as Record<string, unknown>;
   return {
     plain: revealed(record) as T,
     secretKeys: Object.keys(record).filter((key) => holdsSecret(record[key])),
+    // Short values (a secret `true`, a one-letter trigger) would blank out ordinary words.
+    secrets: secretStrings(record).filter((secret) => secret.length >= 6),
   };
 }
 
-/** Credentials, and whatever was secret on the way in, in the engine's secret envelope. */
+/** `text` with every secret string replaced by `[secret]`. */
+function redacted(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((result, secret) => result.split(secret).join("[secret]"), text);
+}
+
+/**
+ * Credentials, and whatever was secret on the way in, in the engine's secret
+ * envelope. A secret target also keeps the id and user read from it secret.
+ */
 function concealed(properties: object | undefined, secretKeys: readonly string[] = []): object {
   const wrapped: Record<string, unknown> = { ...properties };
-  for (const key of [...CREDENTIAL_OUTPUTS, ...secretKeys]) {
+  const fromTarget = secretKeys.includes("target") ? ["resourceId", "user"] : [];
+  for (const key of [...CREDENTIAL_OUTPUTS, ...secretKeys, ...fromTarget]) {
     if (wrapped[key] !== undefined && !isSecretValue(wrapped[key])) {
       wrapped[key] = secretValue(wrapped[key]);
     }
@@ -68,17 +95,21 @@ function concealed(properties: object | undefined, secretKeys: readonly string[]
 }
 
 /**
- * Runs one operation with its notices logged against `urn`. A partial
- * failure's recorded properties go back concealed like any answer.
+ * Runs one operation with its notices logged against `urn`. Neither a notice
+ * nor an error message quotes a value that arrived secret (say, a token
+ * pasted as a database id), and a partial failure's recorded properties go
+ * back concealed like any answer.
  */
 async function logged<T>(
   sink: NoticeSink,
-  secretKeys: readonly string[],
+  { secretKeys, secrets }: Pick<Unwrapped<unknown>, "secretKeys" | "secrets">,
   operation: () => Promise<T>,
 ): Promise<T> {
+  const quiet: NoticeSink = (severity, message) => sink(severity, redacted(message, secrets));
   try {
-    return await withNotices(sink, operation);
+    return await withNotices(quiet, operation);
   } catch (error) {
+    if (error instanceof Error) error.message = redacted(error.message, secrets);
     const recorded = (error as { properties?: object } | undefined)?.properties;
     if (recorded !== undefined) {
       Object.defineProperty(error, "properties", {
@@ -112,28 +143,31 @@ export function rotationPluginProvider(options: {
       return diffRotation(unwrap<RotationState>(olds).plain, unwrap<Inputs>(news).plain);
     },
     async create(urn, inputs) {
-      const { plain, secretKeys } = unwrap<Inputs>(inputs);
-      const { id, outs } = await logged(logTo(urn), secretKeys, () => createRotation(plain));
-      return { id, outs: concealed(outs, secretKeys) };
+      const given = unwrap<Inputs>(inputs);
+      const { id, outs } = await logged(logTo(urn), given, () => createRotation(given.plain));
+      return { id, outs: concealed(outs, given.secretKeys) };
     },
     async read(id, urn, props) {
-      const { plain, secretKeys } = unwrap<RotationState>(props);
-      const result = await logged(logTo(urn), secretKeys, () => readRotation(id, plain));
+      const recorded = unwrap<RotationState>(props);
+      const result = await logged(logTo(urn), recorded, () => readRotation(id, recorded.plain));
       return {
         id: result.id,
-        props: concealed(result.props, secretKeys),
-        inputs: result.inputs === undefined ? undefined : concealed(result.inputs, secretKeys),
+        props: concealed(result.props, recorded.secretKeys),
+        inputs:
+          result.inputs === undefined ? undefined : concealed(result.inputs, recorded.secretKeys),
       };
     },
     async update(_id, urn, olds, news) {
-      const { plain, secretKeys } = unwrap<Inputs>(news);
-      const { outs } = await logged(logTo(urn), secretKeys, () =>
-        updateRotation(unwrap<RotationState>(olds).plain, plain),
+      const given = unwrap<Inputs>(news);
+      const before = unwrap<RotationState>(olds);
+      const { outs } = await logged(logTo(urn), given, () =>
+        updateRotation(before.plain, given.plain),
       );
-      return { outs: concealed(outs, secretKeys) };
+      return { outs: concealed(outs, given.secretKeys) };
     },
     async delete(_id, urn, props) {
-      await logged(logTo(urn), [], () => deleteRotation(unwrap<RotationState>(props).plain));
+      const recorded = unwrap<RotationState>(props);
+      await logged(logTo(urn), recorded, () => deleteRotation(recorded.plain));
     },
   };
 }
