@@ -4,6 +4,7 @@ import path from "path";
 import { dataPlaneStatus, startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { emulatorUser, filesContaining } from "../harness/pulumiHarness";
+import { resetOutsidePulumi } from "../helpers/apiCalls";
 import { PulumiUser } from "../harness/pulumiCli";
 import { copyExample, exportedResources, finishWorkRoot } from "../harness/repoProject";
 import { makeTempRoot } from "../harness/tempProject";
@@ -113,14 +114,7 @@ describe("example projects with the plain Pulumi CLI", function () {
 
   it("pulumi refresh records a reset made behind Pulumi's back; the next up passes it on without a reset", async () => {
     const handedOut = redisToken(await secretOutputs(producer), "redisEnv");
-    const account = emulator.data.account;
-    const response = await fetch(`${emulator.url}/v2/redis/reset-password/${FIXTURE_IDS.redis}`, {
-      method: "POST",
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${account.email}:${account.apiKey}`).toString("base64")}`,
-      },
-    });
-    assert.strictEqual(response.status, 200);
+    await resetOutsidePulumi(emulator);
     issued.push(currentRedis().rest_token, currentRedis().password);
     emulator.log.length = 0;
 

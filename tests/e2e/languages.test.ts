@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "timers/promises";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { addRedis } from "../../emulator/state";
 import { ConsumerLoop } from "../helpers/consumerLoop";
+import { resetOutsidePulumi } from "../helpers/apiCalls";
 import { pingStatus } from "../helpers/dataPlane";
 import type { PulumiUser } from "../harness/pulumiCli";
 import { emulatorUser, filesContaining, REPO_ROOT } from "../harness/pulumiHarness";
@@ -111,14 +112,7 @@ describe("the provider plugin in every language, plain Pulumi CLI", function () 
     assert.strictEqual(await pingStatus(emulator, second, databaseId), 200);
     remember(databaseId);
 
-    const account = emulator.data.account;
-    const outside = await fetch(`${emulator.url}/v2/redis/reset-password/${databaseId}`, {
-      method: "POST",
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${account.email}:${account.apiKey}`).toString("base64")}`,
-      },
-    });
-    assert.strictEqual(outside.status, 200);
+    await resetOutsidePulumi(emulator, databaseId);
     remember(databaseId);
     const refresh = await user.pulumi(dir, "refresh", "--yes");
     assert.match(refresh.stdout, /were reset outside Pulumi/, "refresh did not say what it found");

@@ -1,4 +1,5 @@
 import assert from "assert";
+import { resetOutsidePulumi } from "../helpers/apiCalls";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { startEmulator, type UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
@@ -95,13 +96,7 @@ describe("through the Pulumi engine", function () {
 
   it("refresh records a reset made behind Pulumi's back", async () => {
     const before = (await stack.outputs()).redis.value.UPSTASH_REDIS_REST_TOKEN;
-    const response = await fetch(`${emulator.url}/v2/redis/reset-password/${FIXTURE_IDS.redis}`, {
-      method: "POST",
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${emulator.data.account.email}:${emulator.data.account.apiKey}`).toString("base64")}`,
-      },
-    });
-    assert.strictEqual(response.status, 200);
+    await resetOutsidePulumi(emulator);
     await stack.refresh();
     const after = await stack.up();
     const current = emulator.data.redis.get(FIXTURE_IDS.redis)!.rest_token;

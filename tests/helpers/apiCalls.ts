@@ -1,3 +1,4 @@
+import type { UpstashEmulator } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import type { ApiCall } from "../../provider/http/client";
 
@@ -23,3 +24,19 @@ export const readRedisCall: ApiCall<unknown> = {
   targetId: DB,
   parse: (body) => body,
 };
+
+/**
+ * A reset of a Redis database made behind Pulumi's back, as a person with the
+ * console or the Developer API would; fails unless the emulator answers 200.
+ */
+export async function resetOutsidePulumi(
+  emulator: UpstashEmulator,
+  databaseId: string = DB,
+): Promise<void> {
+  const { email, apiKey } = emulator.data.account;
+  const response = await fetch(`${emulator.url}/v2/redis/reset-password/${databaseId}`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${Buffer.from(`${email}:${apiKey}`).toString("base64")}` },
+  });
+  if (response.status !== 200) throw new Error(`the outside reset answered ${response.status}`);
+}

@@ -39,7 +39,10 @@ describe("plugin/package.json: the plugin installs what the package runs on", ()
   it("builds itself on install, and its entry serves what the build writes", () => {
     assert.strictEqual(plugin.scripts?.postinstall, "npm run build");
     assert.match(plugin.scripts?.build ?? "", /tsc -p tsconfig\.json/);
-    assert.match(plugin.scripts?.build ?? "", /writeSchema\.js \.\.\/provider .* schema\.json/);
+    assert.match(
+      plugin.scripts?.build ?? "",
+      /writeSchema\.js \.\.\/provider package\.json schema\.json/,
+    );
     const entry = readFileSync(path.join(REPO_ROOT, "plugin", plugin.main ?? "index.js"), "utf8");
     assert.match(entry, /\.\/bin\/provider\/plugin\/main/);
     assert.match(entry, /"schema\.json"/);

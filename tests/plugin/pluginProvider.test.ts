@@ -3,10 +3,13 @@ import path from "path";
 import type * as provider from "@pulumi/pulumi/provider";
 import { isSecretValue, secretValue } from "../../provider/common";
 import { checkInputs } from "../../provider/inputs";
-import type { NoticeSeverity } from "../../provider/notices";
+import { notify, withNotices, type NoticeSeverity } from "../../provider/notices";
+import { engineLogSink } from "../../provider/plugin/engineLog";
 import { rotationPluginProvider } from "../../provider/plugin/provider";
 import { generateSchema, RESOURCE_TOKEN } from "../../provider/plugin/schema";
 import { FIXTURE_IDS } from "../../emulator/state";
+import { asAdmin } from "../helpers/dataPlane";
+import { resetOutsidePulumi } from "../helpers/apiCalls";
 import { useEmulator } from "../helpers/emulator";
 import { REPO_ROOT } from "../harness/pulumiHarness";
 
@@ -83,6 +86,17 @@ describe("plugin schema: generated from the TypeScript declarations", () => {
     ]);
   });
 
+  it("promises only the outputs that every state holds, failed and signing-key states included", () => {
+    assert.deepStrictEqual([...(resource.required as string[])].sort(), [
+      "onDelete",
+      "resourceId",
+      "rotatedAt",
+      "rotationCount",
+      "target",
+      "trigger",
+    ]);
+  });
+
   it("describes every property, as the TypeScript JSDoc does", () => {
     for (const [name, spec] of Object.entries({
       ...(resource.inputProperties as Record<string, Spec>),
@@ -100,7 +114,9 @@ describe("plugin provider: the same operations behind the engine's wire format",
   const plugin: provider.Provider = rotationPluginProvider({
     version: "0.0.0-test",
     schema: async () => JSON.stringify(schema),
-    logTo: (urn) => (severity, message) => notices.push({ urn, severity, message }),
+    logTo: (urn) => (severity, message) => {
+      notices.push({ urn, severity, message });
+    },
   });
 
   it("check unwraps secret inputs to validate them and hands them back as secrets", async () => {
@@ -180,13 +196,7 @@ describe("plugin provider: the same operations behind the engine's wire format",
       onDelete: "keep",
     };
     const created = await plugin.create!(URN, inputs);
-    const account = suite.emulator.data.account;
-    await fetch(`${suite.emulator.url}/v2/redis/reset-password/${FIXTURE_IDS.redis}`, {
-      method: "POST",
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${account.email}:${account.apiKey}`).toString("base64")}`,
-      },
-    });
+    await resetOutsidePulumi(suite.emulator);
     notices.length = 0;
     const read = await plugin.read!(created.id, URN, created.outs);
     assert.strictEqual(notices.length, 1);
@@ -228,5 +238,86 @@ describe("plugin provider: the same operations behind the engine's wire format",
     } finally {
       suite.emulator.setDataPlaneSwitch("vector", FIXTURE_IDS.vector, {});
     }
+  });
+
+  it("a value given as a secret is never quoted in an error, and a secret target keeps its id secret", async () => {
+    const pasted = "AKIA-a-token-pasted-as-an-id";
+    const failure = await plugin.create!(URN, {
+      target: { type: "redis", databaseId: secretValue(pasted) },
+      onDelete: "keep",
+    }).then(
+      () => assert.fail("created a rotation for a database that does not exist"),
+      (error: unknown) => error as Error,
+    );
+    assert.match(failure.message, /\[secret\]/);
+    assert.ok(!failure.message.includes(pasted), failure.message);
+
+    const created = await plugin.create!(URN, {
+      target: secretValue({ type: "redis", databaseId: FIXTURE_IDS.redis }),
+      onDelete: "keep",
+    });
+    const outs = created.outs as Record<string, unknown>;
+    assert.ok(isSecretValue(outs.target) && isSecretValue(outs.resourceId));
+  });
+
+  it("an ACL password removed outside Pulumi: refresh warns and drops it, the healing up says why", async () => {
+    const target = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "healed" };
+    const created = await plugin.create!(URN, { target, onDelete: "keep" });
+    await asAdmin(suite.emulator, ["ACL", "SETUSER", "healed", "resetpass"]);
+    notices.length = 0;
+    const read = await plugin.read!(created.id, URN, created.outs);
+    assert.strictEqual(notices.length, 1, JSON.stringify(notices));
+    assert.match(
+      notices[0].message,
+      /removed outside Pulumi.*next `pulumi up` issues a new password/,
+    );
+    const dropped = read.props as Record<string, unknown>;
+    assert.strictEqual(dropped.token, undefined);
+    notices.length = 0;
+    const healed = await plugin.update!(created.id, URN, dropped, { target, onDelete: "keep" });
+    assert.ok(isSecretValue((healed.outs as Record<string, unknown>).token));
+    assert.strictEqual(notices.length, 1, JSON.stringify(notices));
+    assert.match(notices[0].message, /issuing a new one now/);
+  });
+
+  it("importing signing keys reports no roll made elsewhere", async () => {
+    notices.length = 0;
+    const read = await plugin.read!(`qstash-signing-keys/${FIXTURE_IDS.qstash}`, URN, {});
+    assert.ok(isSecretValue((read.props as Record<string, unknown>).currentSigningKey));
+    assert.deepStrictEqual(notices, []);
+  });
+});
+
+describe("plugin engine log: a notice is never lost quietly", () => {
+  /** What `run` wrote to stderr. */
+  async function stderrOf(run: () => Promise<void>): Promise<string> {
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await run();
+    } finally {
+      process.stderr.write = original;
+    }
+    return written.join("");
+  }
+
+  it("without an engine address, notices go to stderr", async () => {
+    const output = await stderrOf(async () => {
+      await engineLogSink(undefined)(URN)("warning", "the password was removed outside Pulumi");
+    });
+    assert.strictEqual(output, "warning: the password was removed outside Pulumi\n");
+  });
+
+  it("when the engine does not answer, the notice goes to stderr and the operation goes on", async () => {
+    const output = await stderrOf(() =>
+      withNotices(engineLogSink("127.0.0.1:1")(URN), async () => {
+        notify("warning", "keys rolled outside Pulumi");
+      }),
+    );
+    assert.strictEqual(output, "warning: keys rolled outside Pulumi\n");
   });
 });
