@@ -43,6 +43,12 @@ export interface Fault {
   times?: number;
   /** `drop`/`hang` only: do the work first, so the request takes effect unanswered. */
   afterWork?: boolean;
+  /**
+   * `status` only: a gateway's answer. The status goes out at once and the
+   * work lands this many milliseconds later, as when a proxy gives up on an
+   * origin that is still carrying the request out.
+   */
+  landsAfterMs?: number;
   /** Let this many matching requests through untouched first (e.g. a key revoked mid-run). */
   after?: number;
   status?: number;
@@ -315,6 +321,14 @@ export class UpstashEmulator {
       }
       if (fault.kind === "hang") return;
       if (fault.kind === "status") {
+        if (fault.landsAfterMs !== undefined) {
+          // The log keeps the status the client saw; `rotated` tells whether the work landed.
+          const seen = fault.status ?? 500;
+          setTimeout(() => {
+            work();
+            entry.status = seen;
+          }, fault.landsAfterMs).unref();
+        }
         entry.status = fault.status ?? 500;
         if (fault.retryAfter !== undefined) res.setHeader("Retry-After", fault.retryAfter);
         res.writeHead(entry.status, { "Content-Type": fault.contentType ?? "text/plain" });
