@@ -270,14 +270,3 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 export function redactTokenLike(text: string): string {
   return text.replace(/[A-Za-z0-9+/=_]{20,}/g, "[redacted]");
 }
-
-/**
- * True when the API itself answered a failed request (e.g. a 5xx from the origin): it is done with
- * the request, so a reading taken now shows whether it took effect. Without an
- * answer (timeout, dropped connection) or with a gateway's 502/504, the reset
- * may still be under way and land after any reading.
- */
-export function answeredByOrigin(error: unknown): boolean {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" && status !== 502 && status !== 504;
-}

@@ -195,10 +195,9 @@ async function genToken(ctx: AclContext): Promise<string> {
 }
 
 /**
- * One `ACL SETUSER` that changes passwords, taking effect at most once: a lost
- * answer is settled by `ACL GETUSER` (`applied`), and the command is sent again
- * only after the database itself answered and the reading proved it did not
- * take effect. A SETUSER is atomic: when `applied` sees its password change,
+ * One `ACL SETUSER` that changes passwords, taking effect at most once: it is
+ * sent once, and an unknown outcome (no answer, any 5xx) is settled by
+ * `ACL GETUSER` (`applied`). A SETUSER is atomic: when `applied` sees its password change,
  * rules sent with it took effect too. Rules never go with a removal, whose
  * "does not exist" refusal would hide that they were not applied.
  */
@@ -224,10 +223,8 @@ async function setUser(
     },
     read: () => getUser(ctx),
     seenIn: (info) => (applied(info) ? true : undefined),
-    maxSends: 2,
     unreadable: (_error, readError) => new AclChangeUnknownError(ctx.what, readError),
-    notSeen: (error, mayStillLand) =>
-      mayStillLand ? new AclChangeUnknownError(ctx.what, error) : (error as Error),
+    notSeen: (error) => new AclChangeUnknownError(ctx.what, error),
   });
 }
 

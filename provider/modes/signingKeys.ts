@@ -101,7 +101,7 @@ const same = (a: SigningKeys, b: SigningKeys): boolean =>
 /**
  * `POST /v2/keys/rotate`, taking effect at most once: a lost answer is settled
  * by reading the keys (rolled when the live `current` is the recorded `next`);
- * it is sent again only after QStash answered and the keys proved unchanged.
+ * it is sent once, whatever the answer.
  */
 async function roll(
   user: IssuedCredentials,
@@ -134,17 +134,14 @@ async function roll(
         `The roll of ${what} got no usable answer, and the keys read afterwards are neither the recorded pair nor that pair rolled once: they were changed elsewhere. Nothing is sent again. Run \`pulumi refresh\` to record the live keys and roll them out to every receiver.`,
       );
     },
-    maxSends: 2,
     unreadable: (error, readError) =>
       new PortableError(
         `The roll of ${what} got no usable answer (${messageOf(error)}), and reading the keys to find out failed: ${messageOf(readError)} ${rerun}`,
       ),
-    notSeen: (error, mayStillLand) =>
-      mayStillLand
-        ? new PortableError(
-            `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. ${rerun}`,
-          )
-        : (error as Error),
+    notSeen: (error) =>
+      new PortableError(
+        `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. ${rerun}`,
+      ),
   });
 }
 

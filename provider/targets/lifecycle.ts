@@ -1,8 +1,9 @@
 /**
  * The rules every target follows, whatever its endpoints:
  * - a 404 means "deleted" only when the account's list proves it;
- * - a reset request is never re-sent blindly: when its outcome is unknown the
- *   live credentials are read and compared with the ones read before it;
+ * - a reset request is sent once per rotation: when its outcome is unknown (no
+ *   answer, any 5xx, an unreadable 2xx) the live credentials are read and
+ *   compared with the ones read before it;
  * - when the new credentials cannot be established, the caller gets a
  *   partial-failure error that says so and never a credential that may be dead.
  */
@@ -24,8 +25,6 @@ import type {
   TargetDriver,
 } from "./target";
 
-/** How often a reset may be sent in one rotation, each one after proof that the last did nothing. */
-const MAX_RESET_SENDS = 3;
 /** Read-backs that still show the old credentials after a successful reset (replica lag). */
 const STALE_READ_RETRIES = 3;
 const STALE_READ_DELAY_MS = 250;
@@ -111,7 +110,6 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
     },
     read: () => driver.get(client, located),
     seenIn: (live) => (sameSecrets(live, before) ? undefined : live),
-    maxSends: MAX_RESET_SENDS,
     unreadable: (resetError, readError) =>
       new ResetOutcomeUnknownError(
         what,
@@ -119,16 +117,13 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
         `reading the live ones to find out failed: ${messageOf(readError) ?? "unknown error"}`,
         readError,
       ),
-    // Answered with nothing changed: the previous credentials stay valid (a plain failure,
-    // state unchanged). No answer: refresh or the next `up` compares and settles it.
-    notSeen: (resetError, mayStillLand) =>
-      mayStillLand
-        ? new ResetOutcomeUnknownError(
-            what,
-            resetError,
-            "the credentials have not changed so far, but a reset that got no answer may still take effect",
-          )
-        : (resetError as Error),
+    // Not seen so far, but it may still land: refresh or the next `up` compares and settles it.
+    notSeen: (resetError) =>
+      new ResetOutcomeUnknownError(
+        what,
+        resetError,
+        "the credentials have not changed so far, but a reset without a clear answer may still take effect",
+      ),
   });
 }
 
