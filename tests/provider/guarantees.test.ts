@@ -131,14 +131,70 @@ describe("rotation guarantees", function () {
         assert.deepStrictEqual(read.props, updated.state, "state holds the live credentials");
       });
 
-      it(`${target.type}: a 500 that did no work is re-sent only after the credentials prove unchanged`, async () => {
+      it(`${target.type}: a 500 is never re-sent within the run; the next up, having read first, resets once`, async () => {
         const created = await createThroughProvider({ target, trigger: 1 });
         ctx.emulator.faults = [
           { kind: "status", status: 500, method: "POST", path: resetPath, times: 1 },
         ];
-        const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+        const error = await failureOf(
+          updateThroughProvider(created.id, created.state, { trigger: 2 }),
+        );
+        assert.match(error.message, /not sent again blindly/);
+        const recorded = recordedBy(error);
+        assert.strictEqual(recorded.token, undefined, "a credential that may be dead was kept");
+        assert.ok(recorded.pendingRotation);
+        const resets = () => ctx.emulator.log.filter((entry) => entry.method === "POST").length;
+        const sent = resets();
+        const updated = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+        assert.strictEqual(resets() - sent, 1, "the next up did not reset exactly once");
         assert.strictEqual(ctx.emulator.rotations().length, 2);
-        assert.notStrictEqual(updated.state.token, created.state.token);
+        assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!));
+      });
+
+      for (const status of [503, 520]) {
+        it(`${target.type}: a gateway's ${status} whose reset lands 1.5 s later: the readings see it, one reset, the new credentials handed out`, async () => {
+          const created = await createThroughProvider({ target, trigger: 1 });
+          ctx.emulator.faults = [
+            {
+              kind: "status",
+              status,
+              landsAfterMs: 1500,
+              method: "POST",
+              path: resetPath,
+              times: 1,
+            },
+          ];
+          const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+          assert.strictEqual(ctx.emulator.rotations().length, 2, "not exactly one reset");
+          assert.ok(
+            ctx.emulator.isCurrentCredential(updated.state.token!),
+            "a dead token handed out",
+          );
+        });
+      }
+
+      it(`${target.type}: a gateway's 524 whose reset lands after the readings: a partial failure; the next up records it without another reset`, async () => {
+        const created = await createThroughProvider({ target, trigger: 1 });
+        ctx.emulator.faults = [
+          {
+            kind: "status",
+            status: 524,
+            landsAfterMs: 3500,
+            method: "POST",
+            path: resetPath,
+            times: 1,
+          },
+        ];
+        const error = await failureOf(
+          updateThroughProvider(created.id, created.state, { trigger: 2 }),
+        );
+        const recorded = recordedBy(error);
+        assert.strictEqual(recorded.token, undefined, "a token about to die was handed out");
+        await new Promise((resolve) => setTimeout(resolve, 1500)); // the reset lands meanwhile
+        assert.strictEqual(ctx.emulator.rotations().length, 2);
+        const updated = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+        assert.strictEqual(ctx.emulator.rotations().length, 2, "a second reset killed the first");
+        assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!));
       });
     }
 

@@ -722,13 +722,48 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       );
     });
 
-    it("a SETUSER that provably never arrived is sent again once GETUSER shows it did not take effect", async () => {
+    it("a SETUSER answered 503 is never sent again: a gateway may have passed it on; the next up finishes", async () => {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const start = ctx.dataPlaneLog.length;
       ctx.emulator.faults = [
         { kind: "status", status: 503, method: "POST", path: "^/data-plane/", after: 2, times: 1 },
       ];
+      const error = await failureOf(
+        updateThroughProvider(created.id, created.state, { trigger: 2 }),
+      );
+      const posts = ctx.dataPlaneLog.slice(start).filter((entry) => entry.method === "POST");
+      // GETUSER, GENTOKEN, the SETUSER answered 503, then only GETUSER readings.
+      assert.strictEqual(posts[2].status, 503);
+      assert.strictEqual(posts.length, 6, "the SETUSER was sent again");
+      const recorded = recordedBy(error);
+      assert.strictEqual(recorded.token, created.state.token, "the working password was dropped");
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+      const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(healed.state.token!)].sort(),
+      );
+    });
+
+    it("a SETUSER answered 520 that lands 1.5 s later is seen by GETUSER: one rotation, nothing sent twice", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      const start = ctx.dataPlaneLog.length;
+      ctx.emulator.faults = [
+        {
+          kind: "status",
+          status: 520,
+          landsAfterMs: 1500,
+          method: "POST",
+          path: "^/data-plane/",
+          after: 2,
+          times: 1,
+        },
+      ];
       const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      const posts = ctx.dataPlaneLog.slice(start).filter((entry) => entry.method === "POST");
+      assert.strictEqual(posts.filter((entry) => entry.status === 520).length, 1);
       assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
       assert.deepStrictEqual(
         [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
         [sha256(created.state.token!), sha256(updated.state.token!)].sort(),

@@ -147,6 +147,46 @@ describe("QStash signing keys", function () {
     expectKeys(updated.state, live());
   });
 
+  it("a roll answered 503 by a gateway that lands 1.5 s later is recorded once: the handed-out current still verifies", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    ctx.emulator.faults = [
+      {
+        kind: "status",
+        status: 503,
+        landsAfterMs: 1500,
+        method: "POST",
+        path: "/v2/keys/rotate$",
+        times: 1,
+      },
+    ];
+    const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+    assert.strictEqual(rolls().length, 1, "the roll was sent again");
+    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+    expectKeys(updated.state, live());
+  });
+
+  it("a roll answered 520 that has not landed is not sent again; the next up, once it landed, records it without a second roll", async () => {
+    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+    ctx.emulator.faults = [
+      {
+        kind: "status",
+        status: 520,
+        landsAfterMs: 3500,
+        method: "POST",
+        path: "/v2/keys/rotate$",
+        times: 1,
+      },
+    ];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    assert.match(error.message, /not sent again/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.strictEqual(rolls().length, 1);
+    const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+    assert.strictEqual(rolls().length, 1, "a second roll replaced both keys receivers had");
+    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+    expectKeys(updated.state, live());
+  });
+
   it("a roll that got no answer and did not happen is not re-sent blindly; the next up rolls once", async () => {
     const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
     ctx.emulator.faults = [{ kind: "drop", method: "POST", path: "/v2/keys/rotate$", times: 1 }];
