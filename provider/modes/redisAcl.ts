@@ -91,11 +91,12 @@ export class AclUnavailableError extends PortableError {
   }
 }
 
-/** A SETUSER/DELUSER whose answer was lost and whose effect GETUSER could not settle. */
+/** A password SETUSER without a clear answer whose effect GETUSER did not settle. */
 class AclChangeUnknownError extends PortableError {
-  constructor(what: string, cause: unknown) {
+  /** `finding`: what the readings showed, or why there were none. */
+  constructor(what: string, sendError: unknown, finding: string) {
     super(
-      `ACL SETUSER for ${what} got no usable answer and whether it took effect could not be read back: ${messageOf(cause) ?? "unknown error"}`,
+      `ACL SETUSER for ${what} got no usable answer (${messageOf(sendError) ?? "unknown error"}), and ${finding}. It may still take effect, so it is not sent again. Run \`pulumi up\` again: it reads the user first and finishes the rotation.`,
     );
     this.name = "AclChangeUnknownError";
   }
@@ -223,8 +224,14 @@ async function setUser(
     },
     read: () => getUser(ctx),
     seenIn: (info) => (applied(info) ? true : undefined),
-    unreadable: (_error, readError) => new AclChangeUnknownError(ctx.what, readError),
-    notSeen: (error) => new AclChangeUnknownError(ctx.what, error),
+    unreadable: (error, readError) =>
+      new AclChangeUnknownError(
+        ctx.what,
+        error,
+        `reading the user to find out failed: ${messageOf(readError) ?? "unknown error"}`,
+      ),
+    notSeen: (error) =>
+      new AclChangeUnknownError(ctx.what, error, "ACL GETUSER showed no change over 3 readings"),
   });
 }
 

@@ -710,7 +710,8 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       // GETUSER, GENTOKEN, the dropped SETUSER, then only GETUSER readings.
       assert.strictEqual(posts[2].fault, "drop");
       assert.strictEqual(posts.length, 6, "the SETUSER was sent again");
-      assert.match(error.message, /whether it took effect could not be read back/);
+      assert.match(error.message, /GETUSER showed no change over 3 readings/);
+      assert.match(error.message, /not sent again\. Run `pulumi up` again/);
       const recorded = recordedBy(error);
       assert.strictEqual(recorded.token, created.state.token, "the working password was dropped");
       assert.strictEqual(recorded.aclPasswords?.retired?.length, 1);
