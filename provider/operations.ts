@@ -444,12 +444,16 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   } catch (error) {
     // The reset took effect and only its answer is unread: the credentials are dead.
     if (isRotatedButUnread(error)) return;
+    // A reset that may still land: a retried delete reads first and never resets twice.
+    const retry = isUnrecordedRotation(error)
+      ? " To finish the delete, run `pulumi destroy` (or `pulumi up`) again: it reads the live credentials and resets only if they are still the ones this resource handed out."
+      : "";
     // No `cause`: only the message of our own typed errors is safe to carry along.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(
       `onDelete "rotate": could not rotate the credentials of ${describeTarget(target)}: ${
         messageOf(error) ?? "unknown error"
-      }`,
+      }${retry}`,
     );
   }
 }
