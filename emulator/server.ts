@@ -324,7 +324,10 @@ export class UpstashEmulator {
         if (fault.landsAfterMs !== undefined) {
           // The log keeps the status the client saw; `rotated` tells whether the work landed.
           const seen = fault.status ?? 500;
+          const data = this.data;
           setTimeout(() => {
+            // A reset in between (the next test) starts a new world: nothing lands in it.
+            if (this.data !== data) return;
             work();
             entry.status = seen;
           }, fault.landsAfterMs).unref();
