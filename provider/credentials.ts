@@ -1,16 +1,10 @@
 import type { ManagementCredentials } from "./http/client";
-import { readsStackConfig } from "./credentialSources";
+import { credentialSourceList, type CredentialSource } from "./credentialSources";
 import { CredentialsConfigurationError } from "./http/errors";
 import { UNKNOWN_VALUE } from "./trigger";
 
-/** One place management credentials can come from; either field may be missing. */
-export interface CredentialTier {
-  /** Where this tier comes from, for messages, e.g. "stack config". */
-  source: string;
-  /** How a user sets it, for the message when no tier is set. */
-  howToSet: string;
-  emailName: string;
-  apiKeyName: string;
+/** A credential source with what it holds now; either field may be missing. */
+export interface CredentialTier extends CredentialSource {
   email?: string;
   apiKey?: string;
 }
@@ -22,8 +16,9 @@ export function rememberConfiguredCredentials(email?: string, apiKey?: string): 
 }
 
 /**
- * The three tiers in precedence order: resource inputs, then stack config
- * (`upstash:email`/`upstash:apiKey`, via the provider's `configure`), then the
+ * The sources of ./credentialSources with what each holds now, in precedence
+ * order: resource inputs, then stack config (`upstash:email`/`upstash:apiKey`,
+ * via the dynamic provider's `configure`; the plugin has none), then the
  * environment (`UPSTASH_EMAIL`/`UPSTASH_API_KEY`). Read at call time, never at
  * module load, so nothing secret is captured in the serialized provider.
  */
@@ -33,34 +28,16 @@ export function credentialTiers(inputs: { email?: string; apiKey?: string }): Cr
     email?: string;
     apiKey?: string;
   };
-  const tiers: CredentialTier[] = [
-    {
-      source: "resource inputs",
-      howToSet: "set the email/apiKey inputs",
-      emailName: "email",
-      apiKeyName: "apiKey",
-      email: inputs.email,
-      apiKey: inputs.apiKey,
-    },
-    {
-      source: "stack config",
-      howToSet:
-        "`pulumi config set upstash:email …` and `pulumi config set --secret upstash:apiKey …`",
-      emailName: "upstash:email",
-      apiKeyName: "upstash:apiKey",
-      email: config.email,
-      apiKey: config.apiKey,
-    },
-    {
-      source: "environment",
-      howToSet: "the UPSTASH_EMAIL/UPSTASH_API_KEY environment variables",
-      emailName: "UPSTASH_EMAIL",
-      apiKeyName: "UPSTASH_API_KEY",
-      email: process.env.UPSTASH_EMAIL,
-      apiKey: process.env.UPSTASH_API_KEY,
-    },
-  ];
-  return readsStackConfig() ? tiers : tiers.filter((tier) => tier.source !== "stack config");
+  const held: Record<CredentialSource["source"], { email?: string; apiKey?: string }> = {
+    "resource inputs": inputs,
+    "stack config": config,
+    environment: { email: process.env.UPSTASH_EMAIL, apiKey: process.env.UPSTASH_API_KEY },
+  };
+  return credentialSourceList().map((source) => ({
+    ...source,
+    email: held[source.source].email,
+    apiKey: held[source.source].apiKey,
+  }));
 }
 
 const isSet = (value: string | undefined): boolean => value !== undefined && value.trim() !== "";
