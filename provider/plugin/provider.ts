@@ -24,34 +24,27 @@ import {
   updateRotation,
 } from "../operations";
 
-/** A value without secret envelopes, at any depth. */
-function revealed(value: unknown): unknown {
-  if (isSecretValue(value)) return revealed(value.value);
-  if (Array.isArray(value)) return value.map(revealed);
+/** What a walk through one property found inside secret envelopes. */
+interface SecretsFound {
+  any: boolean;
+  /** The strings inside them, at any depth. */
+  strings: string[];
+}
+
+/** `value` without secret envelopes, at any depth, noting in `found` what they held. */
+function revealed(value: unknown, found: SecretsFound, inSecret = false): unknown {
+  if (isSecretValue(value)) {
+    found.any = true;
+    return revealed(value.value, found, true);
+  }
+  if (typeof value === "string" && inSecret) found.strings.push(value);
+  if (Array.isArray(value)) return value.map((item) => revealed(item, found, inSecret));
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, member]) => [key, revealed(member)]),
+      Object.entries(value).map(([key, member]) => [key, revealed(member, found, inSecret)]),
     );
   }
   return value;
-}
-
-function holdsSecret(value: unknown): boolean {
-  if (isSecretValue(value)) return true;
-  if (Array.isArray(value)) return value.some(holdsSecret);
-  if (value && typeof value === "object") return Object.values(value).some(holdsSecret);
-  return false;
-}
-
-/** The strings inside secret envelopes, at any depth. */
-function secretStrings(value: unknown, inSecret = false): string[] {
-  if (isSecretValue(value)) return secretStrings(value.value, true);
-  if (typeof value === "string") return inSecret ? [value] : [];
-  if (Array.isArray(value)) return value.flatMap((item) => secretStrings(item, inSecret));
-  if (value && typeof value === "object") {
-    return Object.values(value).flatMap((member) => secretStrings(member, inSecret));
-  }
-  return [];
 }
 
 /** Properties as the operations want them, with what was secret in them. */
@@ -64,13 +57,17 @@ interface Unwrapped<T> {
 }
 
 function unwrap<T>(properties: unknown): Unwrapped<T> {
-  const record = (properties ?? {}) as Record<string, unknown>;
-  return {
-    plain: revealed(record) as T,
-    secretKeys: Object.keys(record).filter((key) => holdsSecret(record[key])),
+  const plain: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  const secrets: string[] = [];
+  for (const [key, value] of Object.entries((properties ?? {}) as Record<string, unknown>)) {
+    const found: SecretsFound = { any: false, strings: [] };
+    plain[key] = revealed(value, found);
+    if (found.any) secretKeys.push(key);
     // Short values (a secret `true`, a one-letter trigger) would blank out ordinary words.
-    secrets: secretStrings(record).filter((secret) => secret.length >= 6),
-  };
+    secrets.push(...found.strings.filter((secret) => secret.length >= 6));
+  }
+  return { plain: plain as T, secretKeys, secrets };
 }
 
 /** `text` with every secret string replaced by `[secret]`. */
