@@ -291,7 +291,8 @@ export async function readSigningKeys(
 ): Promise<dynamic.ReadResult<RotationState>> {
   const user = await readTarget(clientFor(props), userTarget(keysTarget(props)), recordOf(props));
   if (!user) return { id: "", props: {} as RotationState };
-  const live = await readKeys(user, describeKeys(keysTarget(props)));
+  const what = describeKeys(keysTarget(props));
+  const live = await readKeys(user, what);
   const refreshed = compact({ ...props, ...outputsFor(user, live) }) as RotationState;
   if (sameJson(refreshed, props)) return { id, props };
   // Keys changed since they were recorded: a roll receivers may not have seen yet.
@@ -304,12 +305,12 @@ export async function readSigningKeys(
   if (rolledElsewhere && held) {
     notify(
       "warning",
-      `${describeKeys(keysTarget(props))} were rolled outside Pulumi: receivers may hold keys that no longer verify. Refresh read the live keys into the state; run \`pulumi up\` to pass them on to stack outputs, and roll them out to every receiver (the roll guard, minRollInterval, counts from now).`,
+      `${what} were rolled outside Pulumi: receivers may hold keys that no longer verify. Refresh read the live keys into the state; run \`pulumi up\` to pass them on to stack outputs, and roll them out to every receiver (the roll guard, minRollInterval, counts from now).`,
     );
   } else if (rolledElsewhere && props.rotationCount !== undefined && props.rotationCount > 0) {
     notify(
       "warning",
-      `${describeKeys(keysTarget(props))}: refresh read the keys of the roll whose confirmation failed. Run \`pulumi up\` to hand them out, then roll them out to every receiver.`,
+      `${what}: refresh read the keys of the roll whose confirmation failed. Run \`pulumi up\` to hand them out, then roll them out to every receiver.`,
     );
   }
   return {

@@ -10,15 +10,15 @@ import { withoutStackConfigTier } from "../credentialSources";
 import { engineLogSink } from "./engineLog";
 import { rotationPluginProvider } from "./provider";
 
-/**
- * `schemaFile` holds the schema that `pulumi package add` and `gen-sdk`
- * ask for; it is written at install time (./writeSchema).
- */
 // The server's own argument parsing (marked internal), so both read the same engine address.
 const { parseArgs } = internals as unknown as {
   parseArgs(args: string[]): { engineAddress: string } | undefined;
 };
 
+/**
+ * `schemaFile` holds the schema that `pulumi package add` and `gen-sdk`
+ * ask for; it is written at install time (./writeSchema).
+ */
 export function serve(version: string, schemaFile: string, args: string[]): Promise<void> {
   withoutStackConfigTier();
   const provider = rotationPluginProvider({

@@ -124,7 +124,7 @@ class SchemaBuilder {
   }
 
   private referenceOf(node: ts.TypeReferenceNode): Spec {
-    const name = ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
+    const name = referenceName(node);
     const args = node.typeArguments ?? [];
     if (name === "Record") {
       return { type: "object", additionalProperties: this.typeOf(args[1]).spec };
@@ -210,9 +210,13 @@ class SchemaBuilder {
   }
 }
 
+/** `Output` for `pulumi.Output<…>`, `RedisTarget` for `RedisTarget`. */
+const referenceName = (node: ts.TypeReferenceNode): string =>
+  ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
+
 /** `T` of `pulumi.Input<T>` or `pulumi.Output<T>`. */
 function wrappedType(node: ts.TypeReferenceNode): ts.TypeNode | undefined {
-  const name = ts.isIdentifier(node.typeName) ? node.typeName.text : node.typeName.right.text;
+  const name = referenceName(node);
   return name === "Input" || name === "Output" ? node.typeArguments?.[0] : undefined;
 }
 
