@@ -108,6 +108,13 @@ describe("plugin schema: generated from the TypeScript declarations", () => {
   });
 });
 
+/** The fixture database's inputs as the engine sends them, with `trigger`. */
+const redisInputs = (trigger: string) => ({
+  target: { type: "redis", databaseId: FIXTURE_IDS.redis },
+  trigger,
+  onDelete: "keep",
+});
+
 describe("plugin provider: the same operations behind the engine's wire format", () => {
   const suite = useEmulator();
   const notices: { urn: string; severity: NoticeSeverity; message: string }[] = [];
@@ -153,11 +160,7 @@ describe("plugin provider: the same operations behind the engine's wire format",
   });
 
   it("create, update and read return credentials as secrets, with nothing undefined", async () => {
-    const inputs = {
-      target: { type: "redis", databaseId: FIXTURE_IDS.redis },
-      trigger: "a",
-      onDelete: "keep",
-    };
+    const inputs = redisInputs("a");
     const created = await plugin.create!(URN, inputs);
     assert.strictEqual(created.id, `redis/${FIXTURE_IDS.redis}`);
     const outs = created.outs as Record<string, unknown>;
@@ -190,11 +193,7 @@ describe("plugin provider: the same operations behind the engine's wire format",
   });
 
   it("a refresh that finds the credentials reset elsewhere says so in the engine's log", async () => {
-    const inputs = {
-      target: { type: "redis", databaseId: FIXTURE_IDS.redis },
-      trigger: "c",
-      onDelete: "keep",
-    };
+    const inputs = redisInputs("c");
     const created = await plugin.create!(URN, inputs);
     await resetOutsidePulumi(suite.emulator);
     notices.length = 0;

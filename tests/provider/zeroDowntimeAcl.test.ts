@@ -697,53 +697,46 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       assert.strictEqual((await aclPasswords(ctx.emulator, "other"))!.length, 2);
     });
 
-    it("a SETUSER that got no answer at all is never sent again: the rotation fails, the old password works, the next up finishes", async () => {
+    /**
+     * A rotation whose password SETUSER (the third data-plane POST) meets `fault`: it is
+     * never sent again, the run fails still handing out the working password, and the next
+     * up finishes with exactly {previous, new}. Returns the failure, what it recorded and the
+     * SETUSER as the emulator logged it.
+     */
+    async function setUserNeverResent(fault: Fault) {
       const created = await createThroughProvider({ target: APP, trigger: 1 });
       const start = ctx.dataPlaneLog.length;
       ctx.emulator.faults = [
-        { kind: "drop", method: "POST", path: "^/data-plane/", after: 2, times: 1 },
+        { ...fault, method: "POST", path: "^/data-plane/", after: 2, times: 1 },
       ];
       const error = await failureOf(
         updateThroughProvider(created.id, created.state, { trigger: 2 }),
       );
       const posts = ctx.dataPlaneLog.slice(start).filter((entry) => entry.method === "POST");
-      // GETUSER, GENTOKEN, the dropped SETUSER, then only GETUSER readings.
-      assert.strictEqual(posts[2].fault, "drop");
+      // GETUSER, GENTOKEN, the SETUSER, then only GETUSER readings.
       assert.strictEqual(posts.length, 6, "the SETUSER was sent again");
-      assert.match(error.message, /GETUSER showed no change over 3 readings/);
-      assert.match(error.message, /not sent again\. Run `pulumi up` again/);
       const recorded = recordedBy(error);
       assert.strictEqual(recorded.token, created.state.token, "the working password was dropped");
-      assert.strictEqual(recorded.aclPasswords?.retired?.length, 1);
       assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
       const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
       assert.deepStrictEqual(
         [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
         [sha256(created.state.token!), sha256(healed.state.token!)].sort(),
       );
+      return { error, recorded, setUser: posts[2] };
+    }
+
+    it("a SETUSER that got no answer at all is never sent again: the rotation fails, the old password works, the next up finishes", async () => {
+      const { error, recorded, setUser } = await setUserNeverResent({ kind: "drop" });
+      assert.strictEqual(setUser.fault, "drop");
+      assert.match(error.message, /GETUSER showed no change over 3 readings/);
+      assert.match(error.message, /not sent again\. Run `pulumi up` again/);
+      assert.strictEqual(recorded.aclPasswords?.retired?.length, 1);
     });
 
     it("a SETUSER answered 503 is never sent again: a gateway may have passed it on; the next up finishes", async () => {
-      const created = await createThroughProvider({ target: APP, trigger: 1 });
-      const start = ctx.dataPlaneLog.length;
-      ctx.emulator.faults = [
-        { kind: "status", status: 503, method: "POST", path: "^/data-plane/", after: 2, times: 1 },
-      ];
-      const error = await failureOf(
-        updateThroughProvider(created.id, created.state, { trigger: 2 }),
-      );
-      const posts = ctx.dataPlaneLog.slice(start).filter((entry) => entry.method === "POST");
-      // GETUSER, GENTOKEN, the SETUSER answered 503, then only GETUSER readings.
-      assert.strictEqual(posts[2].status, 503);
-      assert.strictEqual(posts.length, 6, "the SETUSER was sent again");
-      const recorded = recordedBy(error);
-      assert.strictEqual(recorded.token, created.state.token, "the working password was dropped");
-      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
-      const healed = await updateThroughProvider(created.id, recorded, { trigger: 2 });
-      assert.deepStrictEqual(
-        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
-        [sha256(created.state.token!), sha256(healed.state.token!)].sort(),
-      );
+      const { setUser } = await setUserNeverResent({ kind: "status", status: 503 });
+      assert.strictEqual(setUser.status, 503);
     });
 
     it("a SETUSER answered 520 that lands 1.5 s later is seen by GETUSER: one rotation, nothing sent twice", async () => {

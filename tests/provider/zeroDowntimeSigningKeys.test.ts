@@ -1,4 +1,5 @@
 import assert from "assert";
+import type { Fault } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import type { RotationState } from "../../provider";
 import {
@@ -136,47 +137,45 @@ describe("QStash signing keys", function () {
     assert.strictEqual(rolls().length, 3);
   });
 
-  it("a roll whose answer is lost is settled by reading the keys, not sent again", async () => {
-    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
-    ctx.emulator.faults = [
-      { kind: "drop", afterWork: true, method: "POST", path: "/v2/keys/rotate$", times: 1 },
-    ];
-    const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
-    assert.strictEqual(rolls().length, 1, "the roll was sent again");
-    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
-    expectKeys(updated.state, live());
+  /** A gateway answers the roll with `status` while QStash carries it out `landsAfterMs` later. */
+  const gatewayRoll = (status: number, landsAfterMs: number): Fault => ({
+    kind: "status",
+    status,
+    landsAfterMs,
+    method: "POST",
+    path: "/v2/keys/rotate$",
+    times: 1,
   });
 
-  it("a roll answered 503 by a gateway that lands 1.5 s later is recorded once: the handed-out current still verifies", async () => {
-    const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
-    ctx.emulator.faults = [
-      {
-        kind: "status",
-        status: 503,
-        landsAfterMs: 1500,
+  for (const { name, fault } of [
+    {
+      name: "a roll whose answer is lost is settled by reading the keys, not sent again",
+      fault: {
+        kind: "drop",
+        afterWork: true,
         method: "POST",
         path: "/v2/keys/rotate$",
         times: 1,
-      },
-    ];
-    const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
-    assert.strictEqual(rolls().length, 1, "the roll was sent again");
-    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
-    expectKeys(updated.state, live());
-  });
+      } as Fault,
+    },
+    {
+      name: "a roll answered 503 by a gateway that lands 1.5 s later is recorded once: the handed-out current still verifies",
+      fault: gatewayRoll(503, 1500),
+    },
+  ]) {
+    it(name, async () => {
+      const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
+      ctx.emulator.faults = [fault];
+      const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+      assert.strictEqual(rolls().length, 1, "the roll was sent again");
+      assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+      expectKeys(updated.state, live());
+    });
+  }
 
   it("a roll answered 520 that has not landed is not sent again; the next up, once it landed, records it without a second roll", async () => {
     const created = await adoptedLongAgo({ target: KEYS, trigger: 1 });
-    ctx.emulator.faults = [
-      {
-        kind: "status",
-        status: 520,
-        landsAfterMs: 3500,
-        method: "POST",
-        path: "/v2/keys/rotate$",
-        times: 1,
-      },
-    ];
+    ctx.emulator.faults = [gatewayRoll(520, 3500)];
     const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
     assert.match(error.message, /not sent again/);
     await new Promise((resolve) => setTimeout(resolve, 1500));
