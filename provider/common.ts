@@ -49,6 +49,12 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
   rotatedAt: string;
   rotationCount: number;
   pendingRotation?: PendingRotation;
+  /**
+   * When a run last sent a reset, password change or key roll whose outcome
+   * stayed unknown. Until it can no longer land, nothing is sent again
+   * (`outwaitLateLanding`); cleared once the outcome is settled.
+   */
+  unknownOutcomeAt?: string;
   /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
   triggerHash?: string;
   /** Redis ACL mode: the user whose passwords this resource issues. */

@@ -10,6 +10,7 @@
  * the caller fails with what it recorded, and the next run reads first.
  */
 import { setTimeout as pause } from "timers/promises";
+import { notify } from "./notices";
 
 /**
  * Readings after a change with an unknown outcome, one second apart: a change
@@ -50,12 +51,68 @@ export async function sendOnce<Result, Reading>(
       try {
         reading = await change.read();
       } catch (readError) {
-        throw change.unreadable(error, readError);
+        throw withLateLandingNote(change.unreadable(error, readError));
       }
       const result = change.seenIn(reading);
       if (result !== undefined) return result;
-      if (reads >= SETTLING_READS) throw change.notSeen(error);
+      if (reads >= SETTLING_READS) throw withLateLandingNote(change.notSeen(error));
       await pause(SETTLING_READ_DELAY_MS);
     }
   }
+}
+
+/**
+ * How long a change with an unknown outcome may still land. A gateway can give
+ * up long before its origin does (Cloudflare answers 524 after 100 s of origin
+ * silence, and the origin carries on), so the readings above cannot rule out
+ * a landing; this window does, at 2 minutes unless
+ * `UPSTASH_LATE_LANDING_WINDOW_MS` says otherwise.
+ */
+export function lateLandingWindowMs(): number {
+  const value = Number(process.env.UPSTASH_LATE_LANDING_WINDOW_MS);
+  return process.env.UPSTASH_LATE_LANDING_WINDOW_MS && Number.isFinite(value) && value >= 0
+    ? value
+    : 120_000;
+}
+
+const LATE_LANDING_READ_DELAY_MS = 5000;
+
+/** Says when a run may send the change again, so that a run that pauses is not a mystery. */
+function withLateLandingNote(error: Error): Error {
+  const window = lateLandingWindowMs();
+  if (window > 0) {
+    const until = new Date(Date.now() + window).toISOString();
+    error.message = `${error.message} A run before ${until} first waits until then (or until the change is seen), so that it can never land after a second one.`;
+  }
+  return error;
+}
+
+/**
+ * Before a run sends again what an earlier run sent with an unknown outcome at
+ * `since`: reads until the earlier change is seen (`landed`) or can no longer
+ * land, so that it never lands after its replacement. Returns the last reading.
+ */
+export async function outwaitLateLanding<Reading>(
+  since: string | undefined,
+  what: string,
+  reading: Reading,
+  read: () => Promise<Reading>,
+  landed: (reading: Reading) => boolean,
+): Promise<Reading> {
+  const sentAt = since ? Date.parse(since) : Number.NaN;
+  if (Number.isNaN(sentAt)) return reading;
+  const until = sentAt + lateLandingWindowMs();
+  let told = false;
+  while (!landed(reading) && Date.now() < until) {
+    if (!told) {
+      notify(
+        "info",
+        `${what}: a change sent at ${since} got no clear answer and has not been seen to land. Waiting until ${new Date(until).toISOString()} before sending it again, since a gateway may still deliver it and both would land.`,
+      );
+      told = true;
+    }
+    await pause(Math.min(LATE_LANDING_READ_DELAY_MS, Math.max(0, until - Date.now())));
+    reading = await read();
+  }
+  return reading;
 }

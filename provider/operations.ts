@@ -25,6 +25,7 @@ import { dataPlaneBase } from "./dataPlane/client";
 import { sha256 as tokenDigest } from "./digest";
 import { proveCredential } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
+import { outwaitLateLanding } from "./exactlyOnce";
 import { messageOf, PortableError } from "./http/errors";
 import { checkInputs } from "./inputs";
 import { notify } from "./notices";
@@ -35,6 +36,7 @@ import {
   describeTarget,
   isRotatedButUnread,
   isUnrecordedRotation,
+  mayStillLand,
   readExistingTarget,
   readTarget,
   rotateTarget,
@@ -81,6 +83,7 @@ function carriedOver(previous: Partial<RotationState>): Partial<RotationState> {
   const dropped = new Set<string>([
     ...CREDENTIAL_FIELDS.filter((key) => key !== "resourceId" && key !== "qstashApi"),
     "pendingRotation",
+    "unknownOutcomeAt",
   ]);
   return withoutSettings(
     Object.fromEntries(Object.entries(previous).filter(([key]) => !dropped.has(key))),
@@ -149,6 +152,8 @@ function partialFailure(
       previousTokenSha256: tokenDigest(previousToken),
       previousHandedOut,
     } satisfies PendingRotation,
+    // A reset that may still land: the next run waits it out before sending another.
+    ...(mayStillLand(error) ? { unknownOutcomeAt: new Date().toISOString() } : {}),
   });
 }
 
@@ -319,7 +324,13 @@ export async function updateRotation(
   }
   const client = clientFor(settings);
   if (verifies(settings)) dataPlaneBase();
-  const live = await readExistingTarget(client, target, recordOf(olds));
+  const live = await outwaitLateLanding(
+    olds.unknownOutcomeAt,
+    `The reset of ${describeTarget(target)}`,
+    await readExistingTarget(client, target, recordOf(olds)),
+    () => readExistingTarget(client, target, recordOf(olds)),
+    (reading) => !stillPrevious(olds.pendingRotation, reading),
+  );
   if (stillPrevious(olds.pendingRotation, live)) {
     // The pending reset never took effect: this is the rotation's one reset, not a second one.
     const previous = { ...olds, rotationCount: olds.rotationCount - 1 };
@@ -356,7 +367,7 @@ export async function readRotation(
   if (props.target.type === "qstash-signing-keys") return readSigningKeys(id, props);
   const live = await readTarget(clientFor(props), props.target, recordOf(props));
   if (!live) return { id: "", props: {} as RotationState };
-  const { triggerHash, pendingRotation, ...rest } = props;
+  const { triggerHash, pendingRotation, unknownOutcomeAt, ...rest } = props;
   // A reset still owed keeps its marker, so the next `pulumi up` performs it.
   const stillOwed = stillPrevious(pendingRotation, live);
   const unchanged =
@@ -380,7 +391,7 @@ export async function readRotation(
     id,
     props: compact({
       ...settings,
-      ...(stillOwed ? { pendingRotation } : {}),
+      ...(stillOwed ? { pendingRotation, unknownOutcomeAt } : {}),
       ...live,
     }) as RotationState,
   };

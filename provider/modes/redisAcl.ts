@@ -24,7 +24,7 @@ import {
 } from "../common";
 import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
 import { sha256 } from "../digest";
-import { sendOnce } from "../exactlyOnce";
+import { outwaitLateLanding, sendOnce } from "../exactlyOnce";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
 import { proveCredential } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
@@ -321,7 +321,7 @@ async function issue(
   const rulesUnsettled = withoutRules(ctx.target);
   // What the state says if the new password's fate stays unknown: the old settings (so the
   // next `up` issues again), no credential that may be dead, the new password to be removed.
-  const unknownFate = (cause: string): Error => {
+  const unknownFate = (cause: string, mayStillLand = false): Error => {
     // A revoke may have killed the old credentials, and a user that had to be recreated
     // took them with it when it went.
     const kept = previous
@@ -342,6 +342,8 @@ async function issue(
           ...previous?.aclPasswords,
           retired: [...(previous?.aclPasswords?.retired ?? []), hash],
         },
+        // The next run waits until this SETUSER can no longer land before sending another.
+        ...(mayStillLand ? { unknownOutcomeAt: new Date().toISOString() } : {}),
       },
     );
   };
@@ -357,7 +359,7 @@ async function issue(
     );
   } catch (error) {
     if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
-    throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`);
+    throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`, true);
   }
   // What holders of the old credentials can expect once the new password is withdrawn.
   const heldBefore = creating
@@ -487,7 +489,7 @@ export async function updateAcl(
     target.rules !== undefined && !sameJson(aclTargetOf(olds).rules, target.rules);
   const unsettled = olds.token === undefined;
   const retired = olds.aclPasswords?.retired ?? [];
-  const kept = withoutSettings(olds);
+  const { unknownOutcomeAt, ...kept } = withoutSettings(olds);
   const undelivered = olds.aclPasswords?.undelivered === true;
   if (
     !triggerChanged &&
@@ -502,6 +504,17 @@ export async function updateAcl(
   const client = clientFor(settings);
   dataPlaneBase();
   const ctx = (await contextFor(client, target, true)) as AclContext;
+  // A password change sent without an answer may still land (a `resetpass` among them would
+  // then kill what this run issues): wait it out, settled early when its password shows up.
+  if (unknownOutcomeAt) {
+    await outwaitLateLanding(
+      unknownOutcomeAt,
+      `The password change of ${ctx.what}`,
+      await getUser(ctx),
+      () => getUser(ctx),
+      (info) => retired.some((hash) => info?.passwords.includes(hash) === true),
+    );
+  }
   if (revoke) return { outs: await issue(ctx, settings, olds, "revoke", rulesChanged) };
   // A refresh found the handed-out password gone and dropped it: this up heals that.
   if (unsettled && !triggerChanged && olds.aclPasswords?.current === undefined) {

@@ -24,7 +24,7 @@ import {
 } from "../common";
 import { dataPlaneBase, dataPlaneRequest, DataPlaneError } from "../dataPlane/client";
 import type { UpstashClient } from "../http/client";
-import { sendOnce } from "../exactlyOnce";
+import { outwaitLateLanding, sendOnce } from "../exactlyOnce";
 import { messageOf, PortableError } from "../http/errors";
 import { notify } from "../notices";
 import { periodEnd } from "../rotationWindow";
@@ -95,6 +95,14 @@ async function readKeys(
   return keysOf(body, operation, user.endpoint);
 }
 
+/** A roll sent without a usable answer and not seen to land: it may still take effect. */
+class RollOutcomeUnknownError extends PortableError {
+  constructor(message: string) {
+    super(message);
+    this.name = "RollOutcomeUnknownError";
+  }
+}
+
 const same = (a: SigningKeys, b: SigningKeys): boolean =>
   a.current === b.current && a.next === b.next;
 
@@ -135,11 +143,11 @@ async function roll(
       );
     },
     unreadable: (error, readError) =>
-      new PortableError(
+      new RollOutcomeUnknownError(
         `The roll of ${what} got no usable answer (${messageOf(error)}), and reading the keys to find out failed: ${messageOf(readError)} ${rerun}`,
       ),
     notSeen: (error) =>
-      new PortableError(
+      new RollOutcomeUnknownError(
         `The roll of ${what} got no usable answer (${messageOf(error)}) and the keys have not changed so far; it is not sent again, since it may still take effect. ${rerun}`,
       ),
   });
@@ -210,12 +218,21 @@ export async function updateSigningKeys(
   const what = describeKeys(keysTarget(settings));
   const triggerChanged = !sameJson(olds.trigger, settings.trigger);
   const unsettled = olds.currentSigningKey === undefined || olds.nextSigningKey === undefined;
-  const kept = withoutSettings(olds);
+  const { unknownOutcomeAt, ...kept } = withoutSettings(olds);
   if (!triggerChanged && !unsettled) return { outs: { ...kept, ...settings } as RotationState };
   const client = clientFor(settings);
   dataPlaneBase();
   const user = await liveUser(client, settings, olds);
-  const live = await readKeys(user, what);
+  const { currentSigningKey: current, nextSigningKey: next } = olds;
+  const recorded = current && next ? { current, next } : undefined;
+  // A roll an earlier run sent without an answer may still land: wait it out before another.
+  const live = await outwaitLateLanding(
+    unknownOutcomeAt,
+    `The roll of ${what}`,
+    await readKeys(user, what),
+    () => readKeys(user, what),
+    (keys) => !recorded || !same(keys, recorded),
+  );
   const carried = withoutHandedOut(kept);
   // Keys recorded after an unconfirmed roll reach receivers only now: the guard counts from here.
   const settled = compact({
@@ -225,8 +242,7 @@ export async function updateSigningKeys(
     rollObservedAt: unsettled ? new Date().toISOString() : carried.rollObservedAt,
   }) as RotationState;
   if (!triggerChanged) return { outs: settled };
-  const { currentSigningKey: current, nextSigningKey: next } = olds;
-  if (unsettled || !current || !next) {
+  if (unsettled || !recorded) {
     // An earlier roll was never confirmed, so its keys never reached receivers: rolling now
     // would be the second roll they did not see. This run hands out the live pair and keeps
     // the earlier trigger, so the new one stays a pending change that rolls once the guard
@@ -239,11 +255,20 @@ export async function updateSigningKeys(
       outs: { ...settled, trigger: olds.trigger },
     };
   }
-  const recorded = { current, next };
   let rolled: SigningKeys;
   if (same(live, recorded)) {
     guard(olds, settings, what);
-    rolled = await roll(user, recorded, what);
+    try {
+      rolled = await roll(user, recorded, what);
+    } catch (error) {
+      if (!(error instanceof RollOutcomeUnknownError)) throw error;
+      // The keys handed out stay valid after one roll (receivers also verify with `next`), so
+      // the state keeps them and the old trigger; the marker keeps the next run from a second roll.
+      throw partialFailure(error.message, signingKeysId(olds), {
+        ...olds,
+        unknownOutcomeAt: new Date().toISOString(),
+      });
+    }
   } else if (live.current === recorded.next) {
     // One roll already happened since the keys were recorded (an earlier run whose answer was
     // lost, or a roll elsewhere): that is this rotation's roll, not a reason for a second one.
@@ -293,6 +318,17 @@ export async function readSigningKeys(
   if (!user) return { id: "", props: {} as RotationState };
   const what = describeKeys(keysTarget(props));
   const live = await readKeys(user, what);
+  if (props.unknownOutcomeAt && props.currentSigningKey && props.nextSigningKey) {
+    // Settled by `up`, which also counts a landed roll as the pending trigger's one roll.
+    const landed = live.current === props.nextSigningKey;
+    notify(
+      "info",
+      landed
+        ? `${what}: the roll sent at ${props.unknownOutcomeAt} without an answer has landed. Run \`pulumi up\` to record the new keys and hand them out; it rolls no further.`
+        : `${what}: a roll sent at ${props.unknownOutcomeAt} got no answer and has not landed so far. The next \`pulumi up\` waits until it can no longer land, then rolls once.`,
+    );
+    return { id, props };
+  }
   const refreshed = compact({ ...props, ...outputsFor(user, live) }) as RotationState;
   if (sameJson(refreshed, props)) return { id, props };
   // Keys changed since they were recorded: a roll receivers may not have seen yet.

@@ -84,6 +84,14 @@ export function isUnrecordedRotation(error: unknown): error is UnrecordedRotatio
   return messageOf(error) !== undefined && UNRECORDED.includes(String(name));
 }
 
+/** Whether the reset behind `error` may still take effect: sent, but neither answered nor seen. */
+export function mayStillLand(error: unknown): boolean {
+  return (
+    isUnrecordedRotation(error) &&
+    (error.name === "ResetOutcomeUnknownError" || error.name === "ResetNotObservedError")
+  );
+}
+
 /** Backward-compatible name of {@link isUnrecordedRotation}'s narrower 0.1.0 form. */
 export function isRotatedButUnread(error: unknown): error is RotatedButUnreadError {
   return isUnrecordedRotation(error) && error.name === "RotatedButUnreadError";

@@ -68,6 +68,7 @@ export {
   CredentialRejectedError,
   isRotatedButUnread,
   isUnrecordedRotation,
+  mayStillLand,
   ResetNotObservedError,
   ResetOutcomeUnknownError,
   RotatedButUnreadError,

@@ -1,0 +1,124 @@
+import assert from "assert";
+import type { Fault } from "../../emulator/server";
+import { FIXTURE_IDS } from "../../emulator/state";
+import { aclPasswords, pingStatus, sha256 } from "../helpers/dataPlane";
+import { createThroughProvider, updateThroughProvider, useEmulator } from "../helpers/emulator";
+import { useEnvironment } from "../helpers/environment";
+import { failureOf, recordedBy } from "../helpers/failures";
+
+const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
+const APP = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "app" } as const;
+const KEYS = { type: "qstash-signing-keys" } as const;
+
+/**
+ * A change a gateway answered with a 5xx can land long after the three readings that
+ * follow it (Cloudflare's 524 comes after 100 s of origin silence). These runs re-run at
+ * once, as a CI retry would, and the change lands while the re-run is under way.
+ */
+describe("a change that lands after its run gave up", function () {
+  this.timeout(60_000);
+  const ctx = useEmulator();
+  useEnvironment({ UPSTASH_LATE_LANDING_WINDOW_MS: "8000" });
+  const posts = (pattern: RegExp) =>
+    ctx.emulator.log.filter((entry) => entry.method === "POST" && pattern.test(entry.path));
+  const gateway = (path: string, landsAfterMs?: number, after?: number): Fault => ({
+    kind: "status",
+    status: 524,
+    ...(landsAfterMs === undefined ? {} : { landsAfterMs }),
+    method: "POST",
+    path,
+    times: 1,
+    ...(after === undefined ? {} : { after }),
+  });
+
+  it("a reset: the re-run waits for it and records it, so only one reset lands and the token handed out works", async () => {
+    const created = await createThroughProvider({ target: REDIS, trigger: 1 });
+    ctx.emulator.faults = [gateway("/v2/redis/reset-password", 4500)];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    assert.match(error.message, /first waits until/);
+    const recorded = recordedBy(error);
+    assert.ok(recorded.unknownOutcomeAt, "the failed run did not mark the unknown outcome");
+    assert.strictEqual(ctx.emulator.rotations().length, 1, "it landed before the re-run began");
+
+    const updated = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+    assert.strictEqual(
+      ctx.emulator.rotations().length,
+      2,
+      "not exactly one reset for the rotation",
+    );
+    assert.strictEqual(posts(/reset-password/).length, 2, "the re-run sent a reset of its own");
+    assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!), "a dead token handed out");
+    assert.strictEqual(updated.state.unknownOutcomeAt, undefined);
+    assert.strictEqual(updated.state.pendingRotation, undefined);
+  });
+
+  it("a reset that never lands: the re-run resets once the window has passed", async () => {
+    const created = await createThroughProvider({ target: REDIS, trigger: 1 });
+    ctx.emulator.faults = [gateway("/v2/redis/reset-password")];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    const recorded = recordedBy(error);
+    assert.strictEqual(ctx.emulator.rotations().length, 1);
+    const waitedFrom = Date.parse(recorded.unknownOutcomeAt!);
+
+    const updated = await updateThroughProvider(created.id, recorded, { trigger: 2 });
+    assert.strictEqual(ctx.emulator.rotations().length, 2);
+    const resent = posts(/reset-password/).at(-1)!;
+    assert.ok(
+      resent.at >= waitedFrom + 8000,
+      "the reset was sent again while the first could still land",
+    );
+    assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!));
+  });
+
+  it("a signing-key roll: the failed run keeps the keys receivers hold; the re-run records the late roll without a second one", async () => {
+    const created = await createThroughProvider({
+      target: KEYS,
+      trigger: 1,
+      minRollInterval: "0min",
+    });
+    const rolls = () => ctx.dataPlaneLog.filter((entry) => /\/v2\/keys\/rotate$/.test(entry.path));
+    ctx.emulator.faults = [gateway("/v2/keys/rotate$", 4500)];
+    const error = await failureOf(
+      updateThroughProvider(created.id, created.state, { trigger: 2, minRollInterval: "0min" }),
+    );
+    const recorded = recordedBy(error);
+    assert.ok(recorded.unknownOutcomeAt);
+    assert.strictEqual(recorded.currentSigningKey, created.state.currentSigningKey);
+    assert.strictEqual(recorded.trigger, 1, "the trigger change must stay pending");
+
+    const updated = await updateThroughProvider(created.id, recorded, {
+      trigger: 2,
+      minRollInterval: "0min",
+    });
+    assert.strictEqual(rolls().length, 1, "a second roll replaced both keys receivers had");
+    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+    const live = ctx.emulator.dataPlane.qstash(
+      ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!,
+    ).signingKeys;
+    assert.deepStrictEqual(
+      [updated.state.currentSigningKey, updated.state.nextSigningKey],
+      [live.current, live.next],
+    );
+  });
+
+  it("an ACL revoke (resetpass): the re-run waits for the late SETUSER, so it cannot kill the password the re-run hands out", async () => {
+    const created = await createThroughProvider({ target: APP, trigger: 1, revokeAllOn: 1 });
+    // GETUSER and GENTOKEN go through; the SETUSER is answered 524 and lands later.
+    ctx.emulator.faults = [gateway("^/data-plane/", 4500, 2)];
+    const error = await failureOf(
+      updateThroughProvider(created.id, created.state, { trigger: 1, revokeAllOn: 2 }),
+    );
+    const recorded = recordedBy(error);
+    assert.ok(recorded.unknownOutcomeAt);
+
+    const updated = await updateThroughProvider(created.id, recorded, {
+      trigger: 1,
+      revokeAllOn: 2,
+    });
+    // Past the moment the first SETUSER lands, whenever the re-run ended.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+    assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
+    assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(updated.state.token!)]);
+  });
+});
