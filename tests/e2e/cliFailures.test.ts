@@ -142,9 +142,11 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
       emulator.faults = [];
       emulator.rateLimitPerSecond = 0;
       delete user.env.UPSTASH_API_MAX_ATTEMPTS;
+      delete user.env.UPSTASH_LATE_LANDING_WINDOW_MS;
     });
     after(async () => {
       delete user.env.UPSTASH_API_MAX_ATTEMPTS;
+      delete user.env.UPSTASH_LATE_LANDING_WINDOW_MS;
       emulator.faults = [];
       emulator.rateLimitPerSecond = 0;
       if (dir) await user.pulumi(dir, "destroy", "--yes").catch(() => undefined);
@@ -243,6 +245,8 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
     it("an Upstash outage fails the run with the status named, no stack trace and no dead credential kept; once it is over, the next up resets each target once", async () => {
       emulator.faults = [{ kind: "status", status: 503, method: "POST" }];
       user.env.UPSTASH_API_MAX_ATTEMPTS = "2";
+      // How long the next up waits for a reset the gateway may still deliver (2 minutes by default).
+      user.env.UPSTASH_LATE_LANDING_WINDOW_MS = "4000";
       await bumpTrigger();
       const message = await cliFailure(up(), user.commands);
       console.log(
@@ -254,6 +258,7 @@ describe("failures through the plain Pulumi CLI in a project folder", function (
       assert.match(message, /503/);
       // A 503 may come from a gateway while the reset still lands: it is never sent twice.
       assert.match(message, /not sent again blindly/);
+      assert.match(message, /A run before \S+ first waits until then/);
       assert.doesNotMatch(message, STACK_TRACE);
       assert.strictEqual(emulator.rotations().length, 0);
       const last = await user.lastOperation(dir);
