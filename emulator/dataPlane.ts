@@ -3,12 +3,14 @@ import type { Answer } from "./routes";
 import {
   aclUserFor,
   authenticate,
+  base64Reply,
   liveTokenHashes,
   newRedisPlane,
   runCommand,
   sha256,
   type RedisPlane,
   type RedisReply,
+  wantsBase64,
 } from "./redisRest";
 import type { EmulatorData, QStashUser, RedisDatabase, RestIndex, TargetKind } from "./state";
 
@@ -20,12 +22,15 @@ import type { EmulatorData, QStashUser, RedisDatabase, RestIndex, TargetKind } f
  *
  * - Redis REST, host = the database `endpoint`: `POST /` with a JSON command
  *   array, `POST /pipeline` with an array of them, or the path form
- *   (`GET /get/key`); see redisRest.ts for the commands and ACL.
+ *   (`GET /get/key`), base64 strings under `Upstash-Encoding: base64`; see
+ *   redisRest.ts for the commands and ACL.
  * - Vector and Search, host = `<endpoint>-vector.upstash.io` /
- *   `<endpoint>-search.upstash.io`: `GET /info`.
+ *   `<endpoint>-search.upstash.io`: `GET /info`; Vector also dense
+ *   `POST /upsert[/ns]` and `POST /query[/ns]`.
  * - QStash, host = `qstash.upstash.io` (or `qstash-eu-central-1.upstash.io`)
- *   for eu-central-1, else `qstash-<region>.upstash.io`: `GET /v2/keys` and
- *   `POST /v2/keys/rotate`. Users sharing a host are told apart by token.
+ *   for eu-central-1, else `qstash-<region>.upstash.io`: `GET /v2/keys`,
+ *   `POST /v2/keys/rotate`, and empty schedule, URL group and queue lists.
+ *   Users sharing a host are told apart by token.
  */
 
 /** Where the emulator serves the data planes: the override the provider prefixes hosts with. */
@@ -57,6 +62,9 @@ export const qstashHosts = (region: string): string[] =>
     : [`qstash-${region}.upstash.io`];
 
 export const qstashHost = (user: QStashUser): string => qstashHosts(user.region)[0];
+
+/** QStash's list reads (`schedules.list()`, `urlGroups.list()`, `queue().list()`). */
+const EMPTY_QSTASH_LISTS = ["/v2/schedules", "/v2/topics", "/v2/queues"];
 
 /** The QStash regions (OpenAPI `QStashUser.region`), whose hosts always answer. */
 const QSTASH_REGIONS = ["eu-central-1", "us-east-1"];
@@ -114,6 +122,8 @@ export interface DataPlaneRequest {
   path: string;
   query: URLSearchParams;
   authorization?: string;
+  /** The `Upstash-Encoding` header (Redis REST answers base64 strings when it says so). */
+  encoding?: string | string[];
   body: string;
 }
 
@@ -143,11 +153,20 @@ const methodNotAllowed = (allowed: string): Answer => ({
   headers: { Allow: allowed },
 });
 
-/** The 401 bodies. Redis's is documented; the Vector/Search and QStash texts are assumed. */
+/**
+ * Vector's error body: the message and, again, the status. Only the 401 and
+ * the dimension 422 texts are documented; the others are the emulator's own.
+ */
+const vectorError = (status: number, error: string): Answer => json(status, { error, status });
+
+/**
+ * The 401 bodies. Redis's and Vector's are documented; Search runs on Vector,
+ * so it is assumed to answer the same; QStash's text is assumed.
+ */
 const UNAUTHORIZED: Record<TargetKind, Answer> = {
   redis: json(401, { error: "WRONGPASS invalid or missing auth token" }),
-  vector: json(401, { error: "Unauthorized: invalid or missing auth token" }),
-  search: json(401, { error: "Unauthorized: invalid or missing auth token" }),
+  vector: vectorError(401, "Unauthorized: Invalid auth token"),
+  search: vectorError(401, "Unauthorized: Invalid auth token"),
   qstash: json(401, { error: "Unauthorized: invalid or missing token" }),
 };
 
@@ -169,6 +188,7 @@ const bearer = (header: string | undefined): string => {
 export class DataPlane {
   private readonly redisPlanes = new WeakMap<RedisDatabase, RedisPlane>();
   private readonly qstashPlanes = new WeakMap<QStashUser, QStashPlane>();
+  private readonly vectorPlanes = new WeakMap<RestIndex, VectorPlane>();
   private readonly switches = new WeakMap<Target, SwitchState>();
 
   /** The key store and ACL of a database. */
@@ -177,6 +197,16 @@ export class DataPlane {
     if (!plane) {
       plane = newRedisPlane();
       this.redisPlanes.set(db, plane);
+    }
+    return plane;
+  }
+
+  /** The vectors of a Vector index, by namespace. */
+  vectors(index: RestIndex): VectorPlane {
+    let plane = this.vectorPlanes.get(index);
+    if (!plane) {
+      plane = new Map([["", new Map()]]);
+      this.vectorPlanes.set(index, plane);
     }
     return plane;
   }
@@ -325,7 +355,11 @@ export class DataPlane {
     const late = this.propagating("redis", db, sent);
     if (late) return late;
     const parseError = json(400, { error: "ERR failed to parse command" });
-    const reply = (replies: RedisReply): Answer => json("error" in replies ? 400 : 200, replies);
+    const encode = wantsBase64(request.encoding)
+      ? base64Reply
+      : (answer: RedisReply): RedisReply => answer;
+    const reply = (answer: RedisReply): Answer =>
+      json("error" in answer ? 400 : 200, encode(answer));
     if (rest === "/" || rest === "/pipeline") {
       if (request.method !== "POST") return parseError;
       let parsed: unknown;
@@ -343,7 +377,7 @@ export class DataPlane {
       if (commands.some((args) => !args)) return parseError;
       return json(
         200,
-        commands.map((args) => runCommand(db, plane, principal, args as string[])),
+        commands.map((args) => encode(runCommand(db, plane, principal, args as string[]))),
       );
     }
     if (rest === "/multi-exec") return notEmulated(request.method, rest);
@@ -374,9 +408,28 @@ export class DataPlane {
     }
     const late = this.propagating(kind, index, sent);
     if (late) return late;
-    if (rest !== "/info") return notEmulated(request.method, rest);
-    if (request.method !== "GET" && request.method !== "POST") return methodNotAllowed("GET, POST");
-    return json(200, { result: indexInfo(kind, index) });
+    const vectors = kind === "vector" ? this.vectors(index) : undefined;
+    if (rest === "/info") {
+      if (request.method !== "GET" && request.method !== "POST") {
+        return methodNotAllowed("GET, POST");
+      }
+      return json(200, { result: indexInfo(kind, index, vectors) });
+    }
+    const route = /^\/(upsert|query)(?:\/([^/]+))?$/.exec(rest);
+    if (!vectors || !route) return notEmulated(request.method, rest);
+    if (request.method !== "POST") return methodNotAllowed("POST");
+    let namespace: string;
+    let body: unknown;
+    try {
+      namespace = decodeURIComponent(route[2] ?? "");
+      body = JSON.parse(request.body);
+    } catch {
+      return vectorError(400, "Invalid request body");
+    }
+    if (route[1] === "query") return vectorQuery(index, vectors, namespace, body);
+    // The read-only token "can only read"; the status and wording of the refusal are assumed.
+    if (sent !== index.token) return vectorError(403, "Forbidden: /upsert is not allowed");
+    return vectorUpsert(index, vectors, namespace, body);
   }
 
   private qstashRequest(
@@ -408,6 +461,9 @@ export class DataPlane {
       plane.signingKeys = { current: plane.signingKeys.next, next: signingKey() };
       return json(200, { ...plane.signingKeys });
     }
+    // Nothing is ever published here, so a user has no schedules, URL groups or
+    // queues, and its lists are empty: enough for a client's read to prove its token.
+    if (request.method === "GET" && EMPTY_QSTASH_LISTS.includes(rest)) return json(200, []);
     return notEmulated(request.method, rest);
   }
 }
@@ -423,29 +479,173 @@ function commandArgs(value: unknown): string[] | undefined {
   return args;
 }
 
+const dimensionOf = (index: RestIndex): number =>
+  typeof index.dimension_count === "number" ? index.dimension_count : 1024;
+const similarityOf = (index: RestIndex): string =>
+  typeof index.similarity_function === "string" ? index.similarity_function : "COSINE";
+
 /**
- * Vector's documented `GET /info` shape (`{"result": {...}}`) for an empty
- * index. Upstash Search's SDK reads the same Vector info from its host and
- * maps it, so Search answers the same shape; its dimension and index type are
- * assumed.
+ * Vector's documented `GET /info` shape (`{"result": {...}}`), counting what
+ * was upserted (a Search index holds nothing). Upstash Search's SDK reads the
+ * same Vector info from its host and maps it, so Search answers the same
+ * shape; its dimension and index type are assumed. `indexSize` (bytes on
+ * Upstash's disks) is not modelled and stays 0.
  */
-function indexInfo(kind: "vector" | "search", index: RestIndex): Record<string, unknown> {
-  const dimension = typeof index.dimension_count === "number" ? index.dimension_count : 1024;
-  const similarityFunction =
-    typeof index.similarity_function === "string" ? index.similarity_function : "COSINE";
+function indexInfo(
+  kind: "vector" | "search",
+  index: RestIndex,
+  vectors: VectorPlane | undefined,
+): Record<string, unknown> {
+  const dimension = dimensionOf(index);
+  const similarityFunction = similarityOf(index);
   const indexType =
     typeof index.index_type === "string"
       ? index.index_type
       : kind === "search"
         ? "HYBRID"
         : "DENSE";
+  const namespaces: Record<string, { vectorCount: number; pendingVectorCount: number }> = {};
+  let vectorCount = 0;
+  for (const [name, stored] of vectors ?? new Map([["", new Map()]])) {
+    namespaces[name] = { vectorCount: stored.size, pendingVectorCount: 0 };
+    vectorCount += stored.size;
+  }
   return {
-    vectorCount: 0,
+    vectorCount,
     pendingVectorCount: 0,
     indexSize: 0,
     dimension,
     similarityFunction,
     indexType,
-    namespaces: { "": { vectorCount: 0, pendingVectorCount: 0 } },
+    namespaces,
   };
+}
+
+/** One vector of a Vector index, as upserted. */
+interface StoredVector {
+  id: string;
+  vector: number[];
+  metadata?: Record<string, unknown>;
+  data?: string;
+}
+
+/** A Vector index's namespaces ("" is the default one), each by vector id. */
+export type VectorPlane = Map<string, Map<string, StoredVector>>;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A dense vector of the index's dimension, or the error Vector answers (the 422 is documented). */
+function denseVector(index: RestIndex, value: unknown): number[] | Answer {
+  // Sparse and hybrid indexes, and embedding (`data`) routes, are not emulated.
+  if (!Array.isArray(value) || !value.every((x) => typeof x === "number" && Number.isFinite(x))) {
+    return vectorError(422, "Invalid request: dense vector is required");
+  }
+  const expected = dimensionOf(index);
+  if (value.length !== expected) {
+    return vectorError(422, `Invalid vector dimension: ${value.length}, expected: ${expected}`);
+  }
+  return value as number[];
+}
+
+/** `POST /upsert[/namespace]`: one vector or an array of them; answers "Success". */
+function vectorUpsert(
+  index: RestIndex,
+  vectors: VectorPlane,
+  namespace: string,
+  body: unknown,
+): Answer {
+  const items = Array.isArray(body) ? body : [body];
+  const parsed: StoredVector[] = [];
+  for (const item of items) {
+    if (!isRecord(item) || !["string", "number"].includes(typeof item.id)) {
+      return vectorError(422, "Invalid request: id is required");
+    }
+    const vector = denseVector(index, item.vector);
+    if (!Array.isArray(vector)) return vector;
+    const { metadata, data } = item;
+    if (metadata !== undefined && !isRecord(metadata)) {
+      return vectorError(422, "Invalid request: metadata must be an object");
+    }
+    if (data !== undefined && typeof data !== "string") {
+      return vectorError(422, "Invalid request: data must be a string");
+    }
+    parsed.push({
+      id: String(item.id),
+      vector: [...vector],
+      ...(metadata ? { metadata } : {}),
+      ...(data !== undefined ? { data } : {}),
+    });
+  }
+  // All or nothing, so a bad item in a batch leaves the namespace as it was.
+  let stored = vectors.get(namespace);
+  if (!stored) {
+    stored = new Map();
+    vectors.set(namespace, stored);
+  }
+  for (const vector of parsed) stored.set(vector.id, vector);
+  return json(200, { result: "Success" });
+}
+
+/** Vector's documented normalized score: 1 is the most similar, 0 the least. */
+function similarity(kind: string, a: number[], b: number[]): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  let squared = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+    squared += (a[i] - b[i]) ** 2;
+  }
+  if (kind === "EUCLIDEAN") return 1 / (1 + squared);
+  if (kind === "DOT_PRODUCT") return (1 + dot) / 2;
+  // A zero vector has no direction; it scores as orthogonal rather than NaN.
+  const norms = Math.sqrt(aa * bb);
+  return (1 + (norms === 0 ? 0 : dot / norms)) / 2;
+}
+
+/**
+ * `POST /query[/namespace]`: the topK nearest vectors by the index's
+ * similarity function, exactly (Upstash's is approximate). A batch (an array)
+ * answers one list per query, except that a batch of one answers a flat list,
+ * as `@upstash/vector`'s `queryMany` expects of Upstash.
+ */
+function vectorQuery(
+  index: RestIndex,
+  vectors: VectorPlane,
+  namespace: string,
+  body: unknown,
+): Answer {
+  const queries = Array.isArray(body) ? body : [body];
+  const results: unknown[] = [];
+  for (const query of queries) {
+    if (!isRecord(query)) return vectorError(422, "Invalid request: dense vector is required");
+    const vector = denseVector(index, query.vector);
+    if (!Array.isArray(vector)) return vector;
+    if (typeof query.filter === "string" && query.filter.trim() !== "") {
+      return notEmulated("POST", "/query with a metadata filter");
+    }
+    const topK = query.topK ?? 10;
+    if (typeof topK !== "number" || !Number.isInteger(topK) || topK < 1) {
+      return vectorError(422, "Invalid request: topK must be a positive integer");
+    }
+    const kind = similarityOf(index);
+    const scored = [...(vectors.get(namespace)?.values() ?? [])]
+      .map((stored) => ({ stored, score: similarity(kind, vector, stored.vector) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+    results.push(
+      scored.map(({ stored, score }) => ({
+        id: stored.id,
+        score,
+        ...(query.includeVectors === true ? { vector: stored.vector } : {}),
+        ...(query.includeMetadata === true && stored.metadata ? { metadata: stored.metadata } : {}),
+        ...(query.includeData === true && stored.data !== undefined ? { data: stored.data } : {}),
+      })),
+    );
+  }
+  const batch = Array.isArray(body) && body.length !== 1;
+  return json(200, { result: batch ? results : results[0] });
 }

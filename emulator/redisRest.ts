@@ -418,6 +418,36 @@ function commandDenied(
 }
 
 /**
+ * Whether a request's `Upstash-Encoding` header asks for base64 answers, as
+ * `@upstash/redis` does unless told `responseEncoding: false`.
+ */
+export function wantsBase64(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value?.trim().toLowerCase() === "base64";
+}
+
+const base64Value = (value: RedisValue): RedisValue =>
+  typeof value === "string"
+    ? Buffer.from(value, "utf8").toString("base64")
+    : Array.isArray(value)
+      ? value.map(base64Value)
+      : value;
+
+/**
+ * A reply as `Upstash-Encoding: base64` has it: "all strings in the response
+ * will be base64 encoded, except for the OK response" (Upstash's REST API
+ * page). `@upstash/redis` decodes every string it gets except a top-level
+ * "OK", so a plain string anywhere else would reach the caller as garbage.
+ * Errors, integers and nulls stay as they are. A stored value "OK" goes out
+ * plain too: the emulator cannot tell it from the status reply, and the client
+ * reads both the same way.
+ */
+export function base64Reply(reply: RedisReply): RedisReply {
+  if ("error" in reply) return reply;
+  return { result: reply.result === "OK" ? "OK" : base64Value(reply.result) };
+}
+
+/**
  * Runs one command (`args[0]` is its name) as `principal`: `{result}` or
  * `{error}` as the REST API answers them (200 / 400).
  */

@@ -265,6 +265,7 @@ export class UpstashEmulator {
         path: url.pathname,
         query: url.searchParams,
         authorization: req.headers.authorization,
+        encoding: req.headers["upstash-encoding"],
         body,
       });
       entry.status = answer.status;

@@ -102,7 +102,7 @@ describe("emulator: Vector, Search and QStash data planes; switches, log and fau
           assert.strictEqual(reply.status, 401, String(token));
           assert.ok(reply.json<{ error: string }>().error);
         }
-        const other = await ctx.call("POST", `/data-plane/${indexHost(kind, index())}/query`, {
+        const other = await ctx.call("POST", `/data-plane/${indexHost(kind, index())}/range`, {
           authorization: bearer(index().token),
         });
         assert.strictEqual(other.status, 501);
