@@ -63,6 +63,19 @@ function withoutCredentials(db: RedisDatabase): Omit<RedisDatabase, RedisCredent
   return rest;
 }
 
+/**
+ * A database as `GET` shows it: with Credential Protection nothing is stored,
+ * so its credentials are left out or empty; only a reset's answer has them.
+ */
+function shown(data: EmulatorData, db: RedisDatabase): Partial<RedisDatabase> {
+  const protection = data.credentialProtection.get(db.database_id);
+  if (protection === undefined) return db;
+  const rest = withoutCredentials(db);
+  return protection === "omit"
+    ? rest
+    : { ...rest, password: "", rest_token: "", read_only_rest_token: "" };
+}
+
 /** Vector (`/v2/vector/index`) and Search (`/v2/search`) share one shape; resets answer "OK". */
 function restIndexRoutes(kind: "vector" | "search", base: string, name: string): Route[] {
   const one = (suffix = ""): RegExp => new RegExp(`^${base}/([^/]+)${suffix}$`);
@@ -110,7 +123,7 @@ const ROUTES: Route[] = [
   {
     method: "GET",
     pattern: /^\/v2\/redis\/databases$/,
-    handler: ({ data }) => json([...data.redis.values()]),
+    handler: ({ data }) => json([...data.redis.values()].map((db) => shown(data, db))),
   },
   {
     method: "GET",
@@ -118,7 +131,7 @@ const ROUTES: Route[] = [
     handler: ({ data, params, query }) => {
       const db = data.redis.get(params[0]);
       if (!db) return notFound("database");
-      return json(query.get("credentials") === "hide" ? withoutCredentials(db) : db);
+      return json(query.get("credentials") === "hide" ? withoutCredentials(db) : shown(data, db));
     },
   },
   {

@@ -150,9 +150,17 @@ export interface EmulatorAccount {
   apiKey: string;
 }
 
+/**
+ * How a database with Credential Protection answers `GET`: its credential
+ * fields left out, or present and empty (Upstash does not document which).
+ */
+export type CredentialProtection = "omit" | "empty";
+
 export interface EmulatorData {
   account: EmulatorAccount;
   redis: Map<string, RedisDatabase>;
+  /** Databases with Credential Protection: their credentials appear only in a reset's answer. */
+  credentialProtection: Map<string, CredentialProtection>;
   vector: Map<string, RestIndex>;
   search: Map<string, RestIndex>;
   qstash: Map<string, QStashUser>;
@@ -266,6 +274,7 @@ export function freshData(account: EmulatorAccount = DEFAULT_ACCOUNT): EmulatorD
   const data: EmulatorData = {
     account: { ...account },
     redis: new Map(),
+    credentialProtection: new Map(),
     vector: new Map(),
     search: new Map(),
     qstash: new Map(),

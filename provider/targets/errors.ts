@@ -71,7 +71,22 @@ export class CredentialRejectedError extends UnrecordedRotationError {
   }
 }
 
+/**
+ * Credential Protection: the reset happened, and its answer, the only place
+ * Upstash shows the new credentials, did not carry them.
+ */
+export class CredentialsShownOnceError extends UnrecordedRotationError {
+  constructor(what: string) {
+    super(
+      `The credentials of ${what} were reset (the previous ones no longer work), but the reset's answer did not carry the new ones, and with Upstash's Credential Protection they are shown only there, never again. No credential is handed out. Run \`pulumi up\` again: nobody holds the lost credentials, so it resets once more and hands out what that reset answers.`,
+      undefined,
+    );
+    this.name = "CredentialsShownOnceError";
+  }
+}
+
 const UNRECORDED = [
+  "CredentialsShownOnceError",
   "RotatedButUnreadError",
   "ResetOutcomeUnknownError",
   "ResetNotObservedError",

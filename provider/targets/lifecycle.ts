@@ -13,6 +13,7 @@ import { sendOnce } from "../exactlyOnce";
 import { hasUpstashCode, messageOf } from "../http/errors";
 import {
   AbsenceUnprovenError,
+  CredentialsShownOnceError,
   ResetNotObservedError,
   ResetOutcomeUnknownError,
   RotatedButUnreadError,
@@ -109,7 +110,8 @@ export async function rotateExactlyOnce<T extends RotationTarget>(
       return readBack(driver, client, located, what, before);
     },
     read: () => driver.get(client, located),
-    seenIn: (live) => (sameSecrets(live, before) ? undefined : live),
+    // A reading without credentials (Credential Protection) cannot show whether the reset landed.
+    seenIn: (live) => (live.concealed || sameSecrets(live, before) ? undefined : live),
     unreadable: (resetError, readError) =>
       new ResetOutcomeUnknownError(
         what,
@@ -142,6 +144,7 @@ async function readBack<T extends RotationTarget>(
     } catch (error) {
       throw new RotatedButUnreadError(what, error);
     }
+    if (live.concealed) throw new CredentialsShownOnceError(what);
     if (!sameSecrets(live, before)) return live;
     // Answered, yet no change to be seen: not proof that the old credentials are dead.
     if (reads >= STALE_READ_RETRIES) throw new ResetNotObservedError(what);

@@ -6,16 +6,17 @@ import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
 /**
  * The credential fields of the Redis `Database` object. The published OpenAPI
  * schema leaves them out, but real responses (and Upstash's own example)
- * carry them.
+ * carry them, except on a database with Credential Protection, whose `GET`
+ * leaves them out or empty: Upstash shows its credentials only once.
  */
 function databaseSchema() {
   return z.object({
     database_id: z.string().min(1),
     endpoint: z.string().min(1),
     port: z.number().int().positive(),
-    password: z.string().min(1),
-    rest_token: z.string().min(1),
-    read_only_rest_token: z.string().min(1).optional(),
+    password: z.string().optional(),
+    rest_token: z.string().optional(),
+    read_only_rest_token: z.string().optional(),
     tls: z.boolean().optional(),
   });
 }
@@ -30,10 +31,21 @@ function credentialsOf(db: Database): IssuedCredentials {
   const host = fullHost(db.endpoint, ".upstash.io");
   const restUrl = `https://${host}`;
   const scheme = db.tls === false ? "redis" : "rediss";
+  if (!db.password || !db.rest_token) {
+    return {
+      resourceId: db.database_id,
+      token: "",
+      restUrl,
+      endpoint: host,
+      port: db.port,
+      env: { UPSTASH_REDIS_REST_URL: restUrl },
+      concealed: true,
+    };
+  }
   return {
     resourceId: db.database_id,
     token: db.rest_token,
-    readOnlyToken: db.read_only_rest_token,
+    readOnlyToken: db.read_only_rest_token || undefined,
     restUrl,
     endpoint: host,
     password: db.password,
@@ -69,7 +81,8 @@ export const redisDriver: TargetDriver<RedisTarget> = {
       parse: (body) => {
         // Newer answers may leave the credentials out: they are read back then.
         const parsed = databaseSchema().safeParse(body);
-        return parsed.success ? credentialsOf(parsed.data) : undefined;
+        const issued = parsed.success ? credentialsOf(parsed.data) : undefined;
+        return issued?.concealed ? undefined : issued;
       },
     }),
 

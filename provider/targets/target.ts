@@ -97,6 +97,12 @@ export interface IssuedCredentials {
   env: Record<string, string>;
   /** QStash only: which API the rotation went through. */
   qstashApi?: QStashApiVersion;
+  /**
+   * Set on a reading without credentials (Redis with Credential Protection:
+   * Upstash shows them once, in the reset's answer). `token` is then empty
+   * and nothing in it may be recorded or handed out.
+   */
+  concealed?: true;
 }
 
 /** Where an earlier rotation left a target; QStash needs it to find the same user again. */
