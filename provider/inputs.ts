@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { credentialTiers, selectCredentials } from "./credentials";
 import type { RotationTarget } from "./targets";
-import { isPeriod } from "./rotationWindow";
+import { isPeriod, periodEnd } from "./rotationWindow";
 import { UNKNOWN_VALUE, type TriggerValue } from "./trigger";
 
 /** What to do with the credentials when the resource is deleted. */
@@ -49,6 +49,17 @@ const RULE_REASON =
   "is not a rule this provider applies: use ~keypattern, &channelpattern, +command, -command, +@category, -@category, allkeys, allchannels, allcommands, nocommands, resetkeys or resetchannels (passwords, on/off and reset are managed by the provider; Upstash refuses subcommand rules)";
 const PERIOD_REASON =
   'must be a whole number of min, h, d, w or mo, e.g. "24h" ("0min" turns the guard off; a bare "m" is ambiguous)';
+
+/** The longest roll guard: a longer one would only ever refuse, with no way to tell it from a typo. */
+const MAX_ROLL_INTERVAL_MS = 366 * 86_400_000;
+
+function isRollInterval(period: string): boolean {
+  if (!isPeriod(period)) return false;
+  // From a month's last day, so that "12mo" measures at most a year and a day.
+  const from = new Date(Date.UTC(2024, 0, 31));
+  const length = periodEnd(period, from).getTime() - from.getTime();
+  return Number.isFinite(length) && length <= MAX_ROLL_INTERVAL_MS;
+}
 
 /** One per-property failure, shown by `pulumi preview` next to the property. */
 export interface InputFailure {
@@ -99,7 +110,13 @@ function inputSchema(userInputs: Record<string, unknown>, targetKnown: boolean) 
     revokeAllOn: z.unknown().optional(),
     minRollInterval: orUnknown(
       ["minRollInterval"],
-      z.string().refine(isPeriod, PERIOD_REASON),
+      z
+        .string()
+        .refine(isPeriod, PERIOD_REASON)
+        .refine(
+          (period) => !isPeriod(period) || isRollInterval(period),
+          'must be at most a year ("366d", "52w", "12mo"): the guard counts from the last roll, so a longer one would refuse every roll; use "0min" to roll without it',
+        ),
     ).optional(),
   });
 }

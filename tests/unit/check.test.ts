@@ -52,6 +52,22 @@ describe("check", () => {
     assert.match(found[0].reason, /allowed: type, indexId/);
   });
 
+  it("bounds minRollInterval to a year, which the guard can still satisfy", async () => {
+    const keys = { target: { type: "qstash-signing-keys" } };
+    for (const minRollInterval of ["0min", "24h", "366d", "52w", "12mo"]) {
+      assert.deepStrictEqual(await failures({ ...keys, minRollInterval }), [], minRollInterval);
+    }
+    for (const minRollInterval of ["367d", "53w", "13mo", "9007199254740991w"]) {
+      const found = await failures({ ...keys, minRollInterval });
+      assert.deepStrictEqual(
+        found.map((f) => f.property),
+        ["minRollInterval"],
+        minRollInterval,
+      );
+      assert.match(found[0].reason, /at most a year.*"0min"/);
+    }
+  });
+
   it("rejects a missing target and a bad onDelete", async () => {
     const found = await failures({ onDelete: "destroy" });
     assert.deepStrictEqual(found.map((f) => f.property).sort(), ["onDelete", "target"]);
