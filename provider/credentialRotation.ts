@@ -57,7 +57,8 @@ export interface CredentialRotationArgs {
    * `qstash-signing-keys` only: a roll sooner than this after the previous roll
    * by this resource fails, since two rolls before receivers have the new keys
    * break every receiver. rotationWindow's units (`min`, `h`, `d`, `w`, `mo`);
-   * default `"24h"`; `"0min"` turns the guard off (for one forced roll).
+   * default `"24h"`, at most a year (`"366d"`, `"52w"`, `"12mo"`); `"0min"`
+   * turns the guard off (for one forced roll).
    */
   minRollInterval?: pulumi.Input<string>;
   /**
