@@ -96,6 +96,12 @@ export interface DataPlaneSwitch {
    * was set gets 401 on its first N otherwise valid requests.
    */
   freshTokenRejections?: number;
+  /**
+   * Refuse these credentials of the target as wrong ones, named as the
+   * Developer API names them (`password`, `read_only_rest_token`,
+   * `read_only_token`, …), whatever values they hold: a reset's new ones too.
+   */
+  refuse?: string[];
 }
 
 interface SwitchState extends DataPlaneSwitch {
@@ -225,16 +231,17 @@ export class DataPlane {
   switchOf(target: Target): DataPlaneSwitch {
     const state = this.switches.get(target);
     if (!state) return {};
-    const { reject, freshTokenRejections } = state;
+    const { reject, freshTokenRejections, refuse } = state;
     return {
       ...(reject ? { reject } : {}),
       ...(freshTokenRejections ? { freshTokenRejections } : {}),
+      ...(refuse?.length ? { refuse } : {}),
     };
   }
 
   /** Sets (replacing) or, with an empty switch, clears a target's switch. */
   setSwitch(kind: TargetKind, target: Target, value: DataPlaneSwitch): void {
-    if (!value.reject && !value.freshTokenRejections) {
+    if (!value.reject && !value.freshTokenRejections && !value.refuse?.length) {
       this.switches.delete(target);
       return;
     }
@@ -283,7 +290,7 @@ export class DataPlane {
   private liveHashes(kind: TargetKind, target: Target): Set<string> {
     if (kind === "redis") {
       const db = target as RedisDatabase;
-      return liveTokenHashes(db, this.redis(db));
+      return new Set([...liveTokenHashes(db, this.redis(db)), sha256(db.password)]);
     }
     const { token, read_only_token } = target as RestIndex | QStashUser;
     return new Set([sha256(token), sha256(read_only_token)]);
@@ -328,15 +335,25 @@ export class DataPlane {
     return { ...answer, switched: true };
   }
 
-  /** 401 while a fresh token is still "propagating" (see `freshTokenRejections`). */
-  private propagating(kind: TargetKind, target: Target, sent: string): Answer | undefined {
+  /** Whether a `refuse` switch makes `sent`, a current credential of `target`, a wrong one. */
+  refuses(target: Target, sent: string): boolean {
+    const fields = this.switches.get(target)?.refuse ?? [];
+    const values = target as unknown as Record<string, unknown>;
+    return sent !== "" && fields.some((field) => values[field] === sent);
+  }
+
+  /**
+   * 401 while a fresh token is still "propagating" (see `freshTokenRejections`),
+   * counted per `channel`: the Redis protocol reaches other nodes than REST does.
+   */
+  propagating(kind: TargetKind, target: Target, sent: string, channel = ""): Answer | undefined {
     const state = this.switches.get(target);
     if (!state?.freshTokenRejections) return undefined;
     const hash = sha256(sent);
     if (state.settled.has(hash)) return undefined;
-    const refused = state.refused.get(hash) ?? 0;
+    const refused = state.refused.get(`${channel}${hash}`) ?? 0;
     if (refused >= state.freshTokenRejections) return undefined;
-    state.refused.set(hash, refused + 1);
+    state.refused.set(`${channel}${hash}`, refused + 1);
     return { ...UNAUTHORIZED[kind], switched: true };
   }
 
@@ -352,6 +369,7 @@ export class DataPlane {
     const plane = this.redis(db);
     const principal = authenticate(db, plane, sent);
     if (!principal) return UNAUTHORIZED.redis;
+    if (this.refuses(db, sent)) return { ...UNAUTHORIZED.redis, switched: true };
     const late = this.propagating("redis", db, sent);
     if (late) return late;
     const parseError = json(400, { error: "ERR failed to parse command" });
@@ -406,6 +424,7 @@ export class DataPlane {
     if (sent === "" || (sent !== index.token && sent !== index.read_only_token)) {
       return UNAUTHORIZED[kind];
     }
+    if (this.refuses(index, sent)) return { ...UNAUTHORIZED[kind], switched: true };
     const late = this.propagating(kind, index, sent);
     if (late) return late;
     const vectors = kind === "vector" ? this.vectors(index) : undefined;
@@ -445,6 +464,7 @@ export class DataPlane {
     if (!user) return UNAUTHORIZED.qstash;
     const refused = this.rejected("qstash", user);
     if (refused) return refused;
+    if (this.refuses(user, sent)) return { ...UNAUTHORIZED.qstash, switched: true };
     const late = this.propagating("qstash", user, sent);
     if (late) return late;
     const plane = this.qstash(user);

@@ -64,6 +64,8 @@ export function banner(url: string, account: EmulatorAccount): string {
     `  curl -X POST ${url}/_emulator/targets -d '{"type":"redis"}'   # or vector, search, qstash`,
     "Data planes (Bearer auth; each target's hosts: GET /_emulator/data-plane):",
     `  ${dataPlaneUrl(url)}/<host>/...   # what would go to https://<host>/...`,
+    "Redis protocol of every database (AUTH picks it by password; ACL users too):",
+    `  ${url.replace(/^http:/, "redis:")}`,
   ].join("\n");
 }
 

@@ -393,7 +393,7 @@ const ACL_SUBCOMMANDS: Record<string, { arity: number; categories: string[] }> =
 const RESERVED = "default";
 
 /** Whether `principal` may run `name` (categories `categories`); the NOPERM error otherwise. */
-function commandDenied(
+export function commandDenied(
   principal: RedisPrincipal,
   command: string,
   fullName: string,

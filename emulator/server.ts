@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
-import type { AddressInfo } from "net";
+import type { AddressInfo, Server as NetServer } from "net";
 import { DataPlane, type DataPlaneSwitch } from "./dataPlane";
+import { RespService } from "./resp";
 import { routeRequest, type Answer, type ApiRequest } from "./routes";
 import {
   addTarget,
@@ -100,16 +101,19 @@ export class UpstashEmulator {
   legacyQStashOnly = false;
   /** The products' data planes (Redis REST and ACL, Vector/Search info, QStash signing keys). */
   dataPlane = new DataPlane();
+  /** The databases' Redis protocol, on the same port (see ./resp.ts); `resp.log` lists its commands. */
+  readonly resp = new RespService(this);
   private windowStart = 0;
   private windowCount = 0;
   private server: Server | undefined;
+  private listener: NetServer | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     this.data = freshData(options.account);
   }
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null;
+    const address = this.listener?.address() as AddressInfo | null;
     if (!address) throw new Error("emulator is not listening");
     // A wildcard address is reached through loopback; IPv6 literals need brackets.
     const host = ["0.0.0.0", "::"].includes(address.address) ? "127.0.0.1" : address.address;
@@ -126,6 +130,7 @@ export class UpstashEmulator {
     this.windowCount = 0;
     this.legacyQStashOnly = false;
     this.dataPlane = new DataPlane();
+    this.resp.log.length = 0;
   }
 
   /**
@@ -170,11 +175,13 @@ export class UpstashEmulator {
         if (!res.headersSent) res.writeHead(500).end("emulator error");
       });
     });
-    const server = this.server;
+    // One port for HTTP and the Redis protocol: the listener hands each connection to one of them.
+    const listener = this.resp.listener(this.server);
+    this.listener = listener;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
+      listener.once("error", reject);
+      listener.listen(port, host, () => {
+        listener.off("error", reject);
         resolve();
       });
     });
@@ -182,11 +189,12 @@ export class UpstashEmulator {
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listener = this.listener;
+    if (!listener) return;
+    this.resp.closeAll();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
     this.server = undefined;
+    this.listener = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -458,12 +466,13 @@ export class UpstashEmulator {
 
   /**
    * `POST /_emulator/data-plane` `{type, id, reject?, freshTokenRejections?,
-   * aclEnabled?}`: with `reject` or `freshTokenRejections` (null or 0 to turn
-   * off) it replaces the target's `DataPlaneSwitch`; `aclEnabled` (Redis only)
-   * sets `db_acl_enabled`. Answers the target's data-plane view.
+   * refuse?, aclEnabled?}`: with `reject`, `freshTokenRejections` or `refuse`
+   * (null, 0 or [] to turn off) it replaces the target's `DataPlaneSwitch`;
+   * `aclEnabled` (Redis only) sets `db_acl_enabled`. Answers the target's
+   * data-plane view.
    */
   private configureDataPlane(input: Record<string, unknown>): Answer {
-    const { type, id, reject, freshTokenRejections, aclEnabled } = input;
+    const { type, id, reject, freshTokenRejections, refuse, aclEnabled } = input;
     if (!isTargetKind(type)) return { status: 400, body: "bad type" };
     const target = this.data[type].get(String(id));
     if (!target) return { status: 404, body: { error: `${type} ${String(id)} not found` } };
@@ -477,10 +486,16 @@ export class UpstashEmulator {
     if (aclEnabled !== undefined && (typeof aclEnabled !== "boolean" || type !== "redis")) {
       return { status: 400, body: { error: "aclEnabled is a boolean, for redis only" } };
     }
-    if ("reject" in input || "freshTokenRejections" in input) {
+    const refused = refuse ?? [];
+    const fields = Object.keys(target).filter((field) => /password|token/.test(field));
+    if (!Array.isArray(refused) || !refused.every((field) => fields.includes(field))) {
+      return { status: 400, body: { error: `refuse lists credentials: ${fields.join(", ")}` } };
+    }
+    if ("reject" in input || "freshTokenRejections" in input || "refuse" in input) {
       this.dataPlane.setSwitch(type, target, {
         ...(reject != null ? { reject: reject as DataPlaneSwitch["reject"] } : {}),
         ...(count > 0 ? { freshTokenRejections: count } : {}),
+        ...(refused.length > 0 ? { refuse: refused as string[] } : {}),
       });
     }
     if (typeof aclEnabled === "boolean" && "db_acl_enabled" in target) {

@@ -1,11 +1,12 @@
 import assert from "assert";
-import type { LoggedRequest } from "../../emulator/server";
+import type { DataPlaneSwitch, LoggedRequest } from "../../emulator/server";
 import {
   FIXTURE_IDS,
   type QStashUser,
   type RedisDatabase,
   type RestIndex,
 } from "../../emulator/state";
+import { redisRest } from "./dataPlaneClient";
 import { useEmulatorOverHttp } from "./http";
 
 describe("emulator: the control API under /_emulator/", () => {
@@ -115,6 +116,45 @@ describe("emulator: the control API under /_emulator/", () => {
     assert.strictEqual(ctx.emulator.legacyQStashOnly, false);
     assert.strictEqual(ctx.emulator.rateLimitPerSecond, 0);
     assert.strictEqual((await ctx.call("GET", "/v2/qstash/users")).status, 200);
+  });
+
+  it("POST data-plane with refuse: those credentials are wrong whatever they hold, also after a reset; [] turns it off", async () => {
+    const reply = await control("POST", "data-plane", {
+      type: "redis",
+      id: FIXTURE_IDS.redis,
+      refuse: ["read_only_rest_token"],
+    });
+    assert.strictEqual(reply.status, 200);
+    assert.deepStrictEqual(reply.json<{ switch: DataPlaneSwitch }>().switch, {
+      refuse: ["read_only_rest_token"],
+    });
+    const rest = redisRest(ctx);
+    const statuses = async (): Promise<number[]> => [
+      (await rest.send(rest.db().read_only_rest_token, "GET", "k")).status,
+      (await rest.send(rest.db().rest_token, "GET", "k")).status,
+    ];
+    assert.deepStrictEqual(await statuses(), [401, 200]);
+    await ctx.call("POST", `/v2/redis/reset-password/${FIXTURE_IDS.redis}`);
+    assert.deepStrictEqual(await statuses(), [401, 200]);
+    const off = await control("POST", "data-plane", {
+      type: "redis",
+      id: FIXTURE_IDS.redis,
+      refuse: [],
+    });
+    assert.deepStrictEqual(off.json<{ switch: DataPlaneSwitch }>().switch, {});
+    assert.deepStrictEqual(await statuses(), [200, 200]);
+    for (const refuse of [["apiKey"], "password", [7]]) {
+      const bad = await control("POST", "data-plane", {
+        type: "redis",
+        id: FIXTURE_IDS.redis,
+        refuse,
+      });
+      assert.strictEqual(bad.status, 400, JSON.stringify(refuse));
+      assert.match(
+        bad.text,
+        /refuse lists credentials: password, rest_token, read_only_rest_token/,
+      );
+    }
   });
 
   it("an unknown control endpoint is a plain-text 404, and control calls are not logged", async () => {

@@ -1,6 +1,4 @@
 import assert from "assert";
-import { spawn, spawnSync, type ChildProcess } from "child_process";
-import { createServer } from "net";
 import {
   aclRotationSequence,
   EXPECTED_SEQUENCE,
@@ -10,7 +8,7 @@ import {
 } from "./aclSequence";
 import { redisRest } from "./dataPlaneClient";
 import { useEmulatorOverHttp } from "./http";
-import { RespConnection, type RespValue } from "./resp";
+import { hasRedisServer, isRespError, RespConnection, startRedisServer } from "./resp";
 
 /**
  * The emulator's Redis ACL against a real Redis 7 (Debian's `redis-server`):
@@ -20,45 +18,21 @@ import { RespConnection, type RespValue } from "./resp";
  */
 describe("emulator: Redis ACL conformance with a real Redis 7", function () {
   const ctx = useEmulatorOverHttp();
-  let server: ChildProcess | undefined;
   let port = 0;
+  let stop: (() => Promise<void>) | undefined;
 
   before(async function () {
-    const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
-    if (probe.error || probe.status !== 0) {
+    if (!hasRedisServer()) {
       console.log(
         "    skipped: redis-server is not on PATH (apt-get install -y redis-server to run it)",
       );
       this.skip();
     }
-    port = await freePort();
-    server = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: "ignore" },
-    );
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const connection = await RespConnection.open(port);
-        const pong = await connection.command(["PING"]);
-        connection.close();
-        if (pong === "PONG") break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline || server.exitCode !== null) {
-        throw new Error(`redis-server did not start on port ${port}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    ({ port, stop } = await startRedisServer());
   });
 
   after(async () => {
-    if (!server || server.exitCode !== null) return;
-    const exited = new Promise((resolve) => server?.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
+    await stop?.();
   });
 
   const redisBackend = (): AclBackend => {
@@ -67,11 +41,13 @@ describe("emulator: Redis ACL conformance with a real Redis 7", function () {
       try {
         if (auth) {
           const reply = await connection.command(["AUTH", ...auth]);
-          if (isError(reply) && reply.error.startsWith("WRONGPASS")) return { wrongpass: true };
-          if (isError(reply)) return reply;
+          if (isRespError(reply) && reply.error.startsWith("WRONGPASS")) {
+            return { wrongpass: true };
+          }
+          if (isRespError(reply)) return reply;
         }
         const reply = await connection.command(args);
-        return isError(reply) ? reply : { result: reply };
+        return isRespError(reply) ? reply : { result: reply };
       } finally {
         connection.close();
       }
@@ -123,24 +99,9 @@ describe("emulator: Redis ACL conformance with a real Redis 7", function () {
   });
 });
 
-const isError = (value: RespValue): value is { error: string } =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
-
 /** A REST reply as a backend-neutral outcome: 401 is a failed authentication. */
 function outcome(reply: { status: number; result?: unknown; error?: string }): Outcome {
   if (reply.status === 401) return { wrongpass: true };
   if (reply.error !== undefined) return { error: reply.error };
   return { result: reply.result };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const found = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(found));
-    });
-  });
 }
