@@ -23,7 +23,7 @@ import {
 import { rememberConfiguredCredentials } from "./credentials";
 import { dataPlaneBase } from "./dataPlane/client";
 import { sha256 as tokenDigest } from "./digest";
-import { proveCredential } from "./dataPlane/verify";
+import { proveHandOut } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
 import { outwaitLateLanding } from "./exactlyOnce";
 import { messageOf, PortableError } from "./http/errors";
@@ -158,15 +158,17 @@ function partialFailure(
 }
 
 /**
- * Proves freshly issued credentials against the target's data plane with the
- * new token (unless `verify: false`): a reset cannot be undone, so a rejected
- * one is a partial failure that hands nothing out.
+ * Proves freshly issued credentials against the target's data plane, each
+ * with itself (unless `verify: false`): the token, the read-only token and a
+ * Redis password. A reset cannot be undone, so a rejected credential is a
+ * partial failure that hands none of them out. Every path that records
+ * credentials nobody has handed out yet comes through here.
  */
 async function proveIssued(settings: Inputs, issued: IssuedCredentials): Promise<void> {
   if (!verifies(settings)) return;
   const target = settings.target as ResetTarget;
   try {
-    await proveCredential(target.type, issued.endpoint, issued.token, describeTarget(target));
+    await proveHandOut(target.type, issued, describeTarget(target));
   } catch (error) {
     throw new CredentialRejectedError(describeTarget(target), error);
   }

@@ -110,7 +110,8 @@ export interface DataPlaneCall {
   secrets?: readonly (string | undefined)[];
 }
 
-function envMs(name: string, fallback: number): number {
+/** A positive number of milliseconds from the environment variable `name`, else `fallback`. */
+export function envMs(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return process.env[name] && Number.isFinite(value) && value > 0 ? value : fallback;
 }

@@ -1,11 +1,12 @@
 /**
  * Redis ACL mode (`target.user` set): overlapping credentials for one ACL
- * user. Each rotation adds a fresh `ACL GENTOKEN` password, proves it with a
- * `PING` as that user, then removes the password before the previous one, so
- * after every rotation exactly {current, previous} issued by this resource
- * are valid. ACL commands go over the database's REST API with the database's
- * own REST token, read from the Developer API inside each operation and never
- * exported, stored or put in an error.
+ * user. Each rotation adds a fresh `ACL GENTOKEN` password, proves it as that
+ * user (a REST `PING`, and `AUTH` and `PING` over the Redis protocol), then
+ * removes the password before the previous one, so after every rotation
+ * exactly {current, previous} issued by this resource are valid. ACL commands
+ * go over the database's REST API with the database's own REST token, read
+ * from the Developer API inside each operation and never exported, stored or
+ * put in an error.
  */
 import { z } from "zod";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -26,7 +27,7 @@ import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
 import { sha256 } from "../digest";
 import { outwaitLateLanding, sendOnce } from "../exactlyOnce";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
-import { proveCredential } from "../dataPlane/verify";
+import { proveHandOut } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
 import { hasUpstashCode, messageOf, PortableError } from "../http/errors";
 import { DEFAULT_ACL_RULES } from "../inputs";
@@ -281,10 +282,11 @@ function rulesToApply(target: AclTarget, creating: boolean, rulesChanged: boolea
 /**
  * Issues a fresh password: `rotate` adds it next to the current one (which
  * becomes the previous), `revoke` replaces every password of the user with it
- * in one call. Proven with a PING as the user before anything is removed or
- * handed out. Only then does one SETUSER leave exactly {previous, new} on the
- * user and apply a rules change, so an overlap rotation whose proof fails is
- * undone by removing the new password: nothing else changed.
+ * in one call. Proven as the user, over REST and the Redis protocol, before
+ * anything is removed or handed out. Only then does one SETUSER leave exactly
+ * {previous, new} on the user and apply a rules change, so an overlap rotation
+ * whose proof fails is undone by removing the new password: nothing else
+ * changed.
  */
 async function issue(
   ctx: AclContext,
@@ -386,7 +388,8 @@ async function issue(
 
   if (verifies(settings)) {
     try {
-      await proveCredential("redis", ctx.db.host, token, what);
+      const { redisUrl } = outputsFor(ctx, token);
+      await proveHandOut("redis", { endpoint: ctx.db.host, token, redisUrl }, what);
     } catch (error) {
       const reason = messageOf(error) ?? "unknown error";
       if (mode === "revoke") {

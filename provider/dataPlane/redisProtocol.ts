@@ -1,0 +1,215 @@
+/**
+ * Proof of a Redis password over the Redis protocol itself, the way a consumer
+ * holding `redisUrl` connects: `AUTH` then `PING` on one short-lived
+ * connection, TLS to the database's port (or wherever `UPSTASH_DATA_PLANE_URL`
+ * points), and a typed error that never carries the password.
+ */
+import { setTimeout as pause } from "timers/promises";
+import type { Redis as RedisClient } from "ioredis";
+import { PortableError, redact, redactTokenLike } from "../http/errors";
+import { dataPlaneBase, DataPlaneError, envMs, type DataPlaneErrorCode } from "./client";
+
+/** Where a Redis connection goes, and whether it speaks TLS there. */
+export interface RedisAddress {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** The name TLS asks for and checks the certificate against; absent for an IP address. */
+  servername?: string;
+}
+
+/** What a client connects with: the address plus the credentials of `redisUrl`. */
+export interface RedisConnection extends RedisAddress {
+  username: string;
+  password: string;
+}
+
+const isIpAddress = (host: string): boolean => /^[\d.]+$/.test(host) || host.includes(":");
+
+/**
+ * Where a connection to `host:port` goes: there, or with `UPSTASH_DATA_PLANE_URL`
+ * set to that URL's host and port, plain for `http://` (loopback only) and TLS
+ * for `https://`. The emulator answers the Redis protocol on the port of its
+ * HTTP data plane, so the one variable redirects both.
+ */
+export function redisAddress(host: string, port: number, tls: boolean): RedisAddress {
+  const base = dataPlaneBase();
+  if (base === undefined) return { host, port, tls, ...(tls ? { servername: host } : {}) };
+  const url = new URL(base);
+  const secure = url.protocol === "https:";
+  const overridden = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return {
+    host: overridden,
+    port: Number(url.port) || (secure ? 443 : 80),
+    tls: secure,
+    ...(secure && !isIpAddress(overridden) ? { servername: overridden } : {}),
+  };
+}
+
+/**
+ * Where and how a client holding `redisUrl` connects, under the same rules as
+ * {@link redisAddress}. The error for a malformed URL never repeats it.
+ */
+export function redisConnection(redisUrl: string): RedisConnection {
+  let url: URL;
+  try {
+    url = new URL(redisUrl);
+  } catch {
+    throw new PortableError("The Redis URL to prove is not a valid URL.");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new PortableError(
+      `The Redis URL to prove must start with redis:// or rediss://, not ${url.protocol}//.`,
+    );
+  }
+  return {
+    ...redisAddress(url.hostname, Number(url.port) || 6379, url.protocol === "rediss:"),
+    username: decodeURIComponent(url.username) || "default",
+    password: decodeURIComponent(url.password),
+  };
+}
+
+/** How one attempt ended: authenticated, or why not and whether another attempt may help. */
+type Attempt =
+  | { proven: true }
+  | { proven: false; code: DataPlaneErrorCode; said?: string; detail?: string; retry: boolean };
+
+/** Redis errors that say the server is busy rather than that the credential is wrong. */
+const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/;
+
+/** An error reply of the server, as ioredis rejects a command with it. */
+const replyText = (error: unknown): string | undefined => {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === "ReplyError" && typeof message === "string" ? message : undefined;
+};
+
+/** One connection: connect, `AUTH`, `PING`, disconnect, within `timeoutMs`. */
+async function attempt(
+  connection: RedisConnection,
+  timeoutMs: number,
+  secrets: readonly string[],
+): Promise<Attempt> {
+  // Required here, not at module load: only proving a password needs it, and the dynamic
+  // provider's serialized text then names ioredis instead of pulling it in when it loads.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Redis } = require("ioredis") as typeof import("ioredis");
+  const client: RedisClient = new Redis({
+    host: connection.host,
+    port: connection.port,
+    ...(connection.tls
+      ? { tls: connection.servername ? { servername: connection.servername } : {} }
+      : {}),
+    // The credentials go in an explicit AUTH below, so no option or ioredis error holds them.
+    lazyConnect: true,
+    // RESP2 and nothing but AUTH and PING: no HELLO, CLIENT SETINFO or INFO, which a
+    // server may refuse for reasons that say nothing about the password.
+    protocol: 2,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    maintNotifications: "disabled",
+    // One connection, never re-established: attempts are paced by the loop below.
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    autoResubscribe: false,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
+  let lastError: unknown;
+  client.on("error", (error: unknown) => {
+    lastError = error;
+  });
+  let timedOut = false;
+  // Connect, AUTH and PING each have their own timeout; this bounds all three together.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    client.disconnect();
+  }, timeoutMs);
+  let stage: "connect" | "auth" | "ping" = "connect";
+  try {
+    await client.connect();
+    stage = "auth";
+    await client.auth(connection.username, connection.password);
+    stage = "ping";
+    const pong = await client.ping();
+    if (pong === "PONG") return { proven: true };
+    return {
+      proven: false,
+      code: "malformed_response",
+      detail: "PING did not answer PONG",
+      retry: false,
+    };
+  } catch (error) {
+    const said = replyText(error);
+    if (said !== undefined) {
+      const words = redactTokenLike(redact(said.replace(/\s+/g, " "), secrets)).slice(0, 200);
+      // NOPERM: the user may not run PING, but AUTH already accepted the password.
+      if (stage === "ping" && /^NOPERM\b/.test(said)) return { proven: true };
+      if (TRANSIENT.test(said))
+        return { proven: false, code: "server_error", said: words, retry: true };
+      // A fresh password may not have reached every node yet: asked again within the budget.
+      const refused = /^(WRONGPASS|NOAUTH)\b/.test(said) || /invalid password/i.test(said);
+      return refused
+        ? { proven: false, code: "unauthorized", said: words, retry: true }
+        : { proven: false, code: "bad_request", said: words, retry: false };
+    }
+    const code = String((lastError as { code?: unknown } | undefined)?.code ?? "");
+    if (timedOut || /timed out/i.test(String((error as { message?: unknown }).message))) {
+      return {
+        proven: false,
+        code: "timeout",
+        detail: `no answer within ${timeoutMs} ms`,
+        retry: true,
+      };
+    }
+    const stageText = { connect: "connecting", auth: "AUTH", ping: "PING" }[stage];
+    return {
+      proven: false,
+      code: /ETIMEDOUT/.test(code) ? "timeout" : "network",
+      detail: code ? `${code} while ${stageText}` : `the connection closed during ${stageText}`,
+      retry: true,
+    };
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+/**
+ * Proves the credentials of `redisUrl` with `AUTH <user> <password>` and `PING`
+ * (a NOPERM answer to PING still proves the password). A refused password,
+ * a busy server and an unreachable one are tried again on a fresh connection
+ * until `budgetMs` is spent, since a fresh password may take a moment to reach
+ * every node; then the last failure is thrown as a `DataPlaneError`.
+ */
+export async function proveRedisUrl(
+  redisUrl: string,
+  operation: string,
+  budgetMs: number,
+): Promise<void> {
+  const connection = redisConnection(redisUrl);
+  const original = new URL(redisUrl);
+  const shown = `${original.hostname}:${Number(original.port) || 6379}`;
+  const secrets = [connection.password];
+  const deadline = Date.now() + budgetMs;
+  const attemptMs = envMs("UPSTASH_API_TIMEOUT_MS", 30_000);
+  const baseMs = envMs("UPSTASH_API_RETRY_BASE_MS", 250);
+  for (let attempts = 1; ; attempts++) {
+    const timeout = Math.max(1, Math.min(attemptMs, deadline - Date.now()));
+    const outcome = await attempt(connection, timeout, secrets);
+    if (outcome.proven) return;
+    const waitMs = Math.min(20_000, baseMs * 2 ** (attempts - 1));
+    if (!outcome.retry || Date.now() + waitMs + Math.min(100, attemptMs) > deadline) {
+      throw new DataPlaneError(outcome.code, {
+        operation,
+        host: shown,
+        upstashMessage: outcome.said,
+        detail: outcome.detail,
+        attempts,
+        outcomeUnknown: false,
+      });
+    }
+    await pause(waitMs);
+  }
+}
