@@ -29,7 +29,10 @@ import type { EmulatorData, RedisDatabase } from "./state";
 /** A RESP value as read off the wire; maps and sets come as flat arrays. */
 export type RespValue = string | number | boolean | null | RespValue[] | { error: string };
 
-/** Parses one RESP2/RESP3 value at `offset`: the value and where the next begins, or undefined while incomplete. */
+/**
+ * Parses one RESP2/RESP3 value at `offset`: the value and where the next one
+ * begins, or undefined while the buffer holds only part of it.
+ */
 export function parseResp(buffer: Buffer, offset = 0): [RespValue, number] | undefined {
   const lineEnd = buffer.indexOf("\r\n", offset);
   if (lineEnd < 0) return undefined;

@@ -101,6 +101,8 @@ export async function proveHandOut(
 ): Promise<void> {
   const budgetMs = envMs("UPSTASH_VERIFY_MAX_MS", 5000);
   const { token, tokenPath, readOnly, readPath } = PROOFS[product];
+  // Settled before any proof starts, so that no proof is left running unwatched.
+  const redisUrls = passwordUrls(handOut, what);
   const proofs = [
     proveToken(
       handOut.endpoint,
@@ -123,24 +125,36 @@ export async function proveHandOut(
       ),
     );
   }
-  const password = `the new password of ${what} (AUTH and PING over the Redis protocol)`;
-  if (handOut.redisUrl !== undefined) {
-    proofs.push(proveRedisUrl(handOut.redisUrl, `prove ${password}`, budgetMs));
-    // The outputs build redisUrl from the password; should they ever differ, both are proven.
-    const inUrl = decodeURIComponent(new URL(handOut.redisUrl).password);
-    if (handOut.password !== undefined && handOut.password !== inUrl) {
-      const url = new URL(handOut.redisUrl);
-      url.password = encodeURIComponent(handOut.password);
-      proofs.push(proveRedisUrl(url.toString(), `prove ${password}`, budgetMs));
-    }
-  } else if (handOut.password !== undefined) {
-    throw new PortableError(
-      `Cannot prove the new password of ${what}: no Redis URL tells where to connect.`,
-    );
-  }
+  const password = `prove the new password of ${what} (AUTH and PING over the Redis protocol)`;
+  for (const url of redisUrls) proofs.push(proveRedisUrl(url, password, budgetMs));
   const failures = (await Promise.allSettled(proofs)).flatMap((settled) =>
     settled.status === "rejected" ? [settled.reason as unknown] : [],
   );
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new CredentialProofError(failures);
+}
+
+/**
+ * The Redis URLs whose credentials prove the password: `redisUrl` itself, and
+ * should `password` ever differ from the one in it (the outputs build one from
+ * the other), the same URL with `password` too.
+ */
+function passwordUrls(handOut: HandOut, what: string): string[] {
+  if (handOut.redisUrl === undefined) {
+    if (handOut.password === undefined) return [];
+    throw new PortableError(
+      `Cannot prove the new password of ${what}: no Redis URL tells where to connect.`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(handOut.redisUrl);
+  } catch {
+    return [handOut.redisUrl]; // its proof fails with a message that does not repeat it
+  }
+  if (handOut.password === undefined || decodeURIComponent(url.password) === handOut.password) {
+    return [handOut.redisUrl];
+  }
+  url.password = encodeURIComponent(handOut.password);
+  return [handOut.redisUrl, url.toString()];
 }
