@@ -222,17 +222,20 @@ const resolvesUser = (target: RotationTarget): boolean =>
 
 /**
  * Whether `news.target` addresses something else than the resource does. A
- * QStash target that now names the user it was resolved to is the same user.
+ * QStash target that now names the user it was resolved to is the same user,
+ * and so is one that leaves the name out again: the recorded user is used.
  */
 function targetReplaced(olds: RotationState, news: Inputs): boolean {
   if (containsUnknown(namingParts(news.target))) return true;
   if (targetKey(news.target) === targetKey(olds.target)) return false;
-  const namesResolvedUser =
+  const ids = [givenId(olds.target), givenId(news.target)];
+  const sameUser =
     resolvesUser(news.target) &&
     news.target.type === olds.target.type &&
-    givenId(olds.target) === undefined &&
-    givenId(news.target) === olds.resourceId;
-  return !namesResolvedUser;
+    olds.resourceId !== undefined &&
+    ids.includes(undefined) &&
+    ids.includes(olds.resourceId);
+  return !sameUser;
 }
 
 function sameTrigger(olds: RotationState, trigger: unknown): boolean {

@@ -46,8 +46,8 @@ export interface QStashTarget {
   /**
    * The QStash user id. Leave it out when the account has exactly one QStash
    * user: it is then looked up, and accounts on the older API are rotated with
-   * the account-level endpoint. Setting it later to the id that was looked up
-   * is an update, not a replacement.
+   * the account-level endpoint. Setting it later to the id that was looked up,
+   * or leaving it out again, is an update, not a replacement.
    */
   qstashUserId?: string;
 }

@@ -52,6 +52,28 @@ describe("rotation guarantees", function () {
       assert.strictEqual(updated.state.token, created.state.token);
     });
 
+    it("leaving the QStash user's name out again is an update that resets nothing, and the same user is rotated next", async () => {
+      const created = await createThroughProvider({
+        target: { type: "qstash", qstashUserId: FIXTURE_IDS.qstash },
+        trigger: 1,
+      });
+      // A second user: a lookup would now fail, so only the recorded user can be rotated.
+      addQStashUser(ctx.emulator.data, "second-user");
+      const unnamed = await updateThroughProvider(created.id, created.state, {
+        target: { type: "qstash" },
+      });
+      assert.deepStrictEqual(unnamed.replaces, []);
+      assert.strictEqual(ctx.emulator.rotations().length, 1);
+      assert.strictEqual(unnamed.state.token, created.state.token);
+      const rotated = await updateThroughProvider(created.id, unnamed.state, { trigger: 2 });
+      assert.strictEqual(ctx.emulator.rotations().length, 2);
+      assert.strictEqual(rotated.state.resourceId, FIXTURE_IDS.qstash);
+      assert.strictEqual(
+        rotated.state.token,
+        ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!.token,
+      );
+    });
+
     it("whitespace around an id is neither a replacement nor a reset, and the trimmed id is stored", async () => {
       const created = await createThroughProvider({
         target: { type: "redis", databaseId: ` ${FIXTURE_IDS.redis}\n` },
