@@ -508,18 +508,26 @@ export class UpstashEmulator {
   }
 
   /**
-   * `POST /_emulator/targets` `{type, id?, name?, aclEnabled?}`: the new
-   * target, credentials included (`aclEnabled: false` makes a Redis database
-   * without ACL, like the free tier).
+   * `POST /_emulator/targets` `{type, id?, name?, aclEnabled?,
+   * credentialProtection?}`: the new target, credentials included
+   * (`aclEnabled: false` makes a Redis database without ACL, like the free
+   * tier; `credentialProtection: "omit"` or `"empty"` one whose `GET` shows
+   * no credentials, like Upstash's Credential Protection).
    */
   private addTarget(input: Record<string, unknown>): Answer {
-    const { type, id, name, aclEnabled } = input;
+    const { type, id, name, aclEnabled, credentialProtection } = input;
     if (!isTargetKind(type)) return { status: 400, body: "bad type" };
     if (id !== undefined && (typeof id !== "string" || id === "")) {
       return { status: 400, body: "bad id" };
     }
     if (aclEnabled !== undefined && (typeof aclEnabled !== "boolean" || type !== "redis")) {
       return { status: 400, body: "bad aclEnabled" };
+    }
+    if (
+      credentialProtection !== undefined &&
+      (type !== "redis" || (credentialProtection !== "omit" && credentialProtection !== "empty"))
+    ) {
+      return { status: 400, body: 'credentialProtection is "omit" or "empty" (Redis only)' };
     }
     if (typeof id === "string" && this.data[type].has(id)) {
       return { status: 409, body: { error: `${type} ${id} already exists` } };
@@ -530,6 +538,12 @@ export class UpstashEmulator {
       else if ("name" in created) created.name = name;
     }
     if (aclEnabled === false && "db_acl_enabled" in created) created.db_acl_enabled = "false";
+    if (credentialProtection === "omit" || credentialProtection === "empty") {
+      this.data.credentialProtection.set(
+        String((created as { database_id: string }).database_id),
+        credentialProtection,
+      );
+    }
     return { status: 200, body: created };
   }
 }

@@ -55,6 +55,11 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
    * (`outwaitLateLanding`); cleared once the outcome is settled.
    */
   unknownOutcomeAt?: string;
+  /**
+   * When a refresh found the credentials changed (or killed) outside Pulumi;
+   * cleared by the next update, which passes the live ones on.
+   */
+  changedOutsideAt?: string;
   /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
   triggerHash?: string;
   /** Redis ACL mode: the user whose passwords this resource issues. */

@@ -15,13 +15,14 @@ import {
   sameJson,
   settingsOf,
   verifies,
+  withoutHandedOut,
   withoutSettings,
   type Inputs,
   type PendingRotation,
   type RotationState,
 } from "./common";
 import { rememberConfiguredCredentials } from "./credentials";
-import { dataPlaneBase } from "./dataPlane/client";
+import { dataPlaneBase, isDataPlaneError } from "./dataPlane/client";
 import { sha256 as tokenDigest } from "./digest";
 import { proveHandOut } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
@@ -334,8 +335,9 @@ export async function updateRotation(
     `The reset of ${describeTarget(target)}`,
     await readExistingTarget(client, target, recordOf(olds)),
     () => readExistingTarget(client, target, recordOf(olds)),
-    (reading) => !stillPrevious(olds.pendingRotation, reading),
+    (reading) => !reading.concealed && !stillPrevious(olds.pendingRotation, reading),
   );
+  if (live.concealed) return { outs: await rotateConcealed(client, settings, olds, live) };
   if (stillPrevious(olds.pendingRotation, live)) {
     // The pending reset never took effect: this is the rotation's one reset, not a second one.
     const previous = { ...olds, rotationCount: olds.rotationCount - 1 };
@@ -363,6 +365,78 @@ export async function updateRotation(
   return { outs: await rotate(client, settings, settled, live, handedOut) };
 }
 
+/**
+ * An update of a database with Credential Protection, whose live credentials
+ * cannot be read: the recorded ones stand for them, and a rotation whose new
+ * credentials were never recorded cannot be settled by reading, only redone.
+ */
+async function rotateConcealed(
+  client: UpstashClient,
+  settings: Inputs,
+  olds: RotationState,
+  live: IssuedCredentials,
+): Promise<RotationState> {
+  if (olds.token === undefined) {
+    // Whether the earlier reset landed cannot be read, and nobody holds what it issued.
+    notify(
+      "warning",
+      `${describeTarget(settings.target as ResetTarget)} has Credential Protection, so its credentials are shown only in a reset's answer: the ones of the rotation left unfinished cannot be read back. Resetting once more; consumers get the new credentials from this \`pulumi up\`.`,
+    );
+    const previous = olds.pendingRotation
+      ? { ...olds, rotationCount: olds.rotationCount - 1 }
+      : olds;
+    return rotate(client, settings, previous, live, false);
+  }
+  const before: IssuedCredentials = {
+    ...live,
+    concealed: undefined,
+    ...Object.fromEntries(CREDENTIAL_FIELDS.map((key) => [key, olds[key]])),
+  };
+  return rotate(client, settings, olds, compact(before) as IssuedCredentials, true);
+}
+
+/**
+ * Credential Protection: whether the data plane still accepts the REST token
+ * this resource handed out, the only way left to tell whether it was reset.
+ */
+async function stillAccepted(props: RotationState): Promise<boolean> {
+  if (props.token === undefined) return false;
+  const what = describeTarget(props.target as ResetTarget);
+  try {
+    await proveHandOut("redis", { endpoint: props.endpoint ?? "", token: props.token }, what);
+    return true;
+  } catch (error) {
+    if (isDataPlaneError(error, "unauthorized")) return false;
+    throw error;
+  }
+}
+
+/**
+ * Refresh of a database with Credential Protection: the Developer API shows
+ * no credentials, so the recorded ones stay, unless the data plane refuses
+ * them: then they are dropped (consumers get none) and the next `up` resets.
+ */
+async function refreshConcealed(
+  id: string,
+  props: RotationState,
+): Promise<dynamic.ReadResult<RotationState>> {
+  if (props.token === undefined || !verifies(props) || (await stillAccepted(props))) {
+    return { id, props };
+  }
+  const what = describeTarget(props.target as ResetTarget);
+  notify(
+    "warning",
+    `The credentials this resource handed out for ${what} no longer work (the data plane refuses its REST token): they were reset outside Pulumi. The database has Credential Protection, so the new ones cannot be read; refresh dropped the dead ones from the state. Run \`pulumi up\`: it resets once and hands out what that reset answers.`,
+  );
+  return {
+    id,
+    props: {
+      ...withoutHandedOut(props),
+      changedOutsideAt: new Date().toISOString(),
+    } as RotationState,
+  };
+}
+
 export async function readRotation(
   id: string,
   props: RotationState | undefined,
@@ -372,6 +446,7 @@ export async function readRotation(
   if (props.target.type === "qstash-signing-keys") return readSigningKeys(id, props);
   const live = await readTarget(clientFor(props), props.target, recordOf(props));
   if (!live) return { id: "", props: {} as RotationState };
+  if (live.concealed) return refreshConcealed(id, props);
   const { triggerHash, pendingRotation, unknownOutcomeAt, ...rest } = props;
   // A reset still owed keeps its marker, so the next `pulumi up` performs it.
   const stillOwed = stillPrevious(pendingRotation, live);
@@ -428,6 +503,11 @@ async function importRotation(
     state = compact(kept) as RotationState;
   } else {
     const live = await readExistingTarget(clientFor(props ?? {}), target, {});
+    if (live.concealed) {
+      throw new PortableError(
+        `CredentialRotation cannot read "${id}": the database has Credential Protection, so Upstash shows its credentials only once, when a reset issues them. Declare the resource instead; its first \`pulumi up\` resets the credentials and hands out the ones that reset answers.`,
+      );
+    }
     state = compact({ ...inputs, rotatedAt: "", rotationCount: 0, ...live });
   }
   return {
@@ -449,8 +529,9 @@ export async function deleteRotation(props: RotationState): Promise<void> {
     if (!live) return; // proven deleted: its credentials died with it
     // Whether the live credentials are the ones this resource last handed out. After a
     // partial failure its outputs carry none; the pending marker says what it had handed out.
-    const handedOut =
-      props.token !== undefined
+    const handedOut = live.concealed
+      ? await stillAccepted(props)
+      : props.token !== undefined
         ? live.token === props.token
         : props.pendingRotation?.previousHandedOut === true &&
           stillPrevious(props.pendingRotation, live);

@@ -92,6 +92,16 @@ export class AclUnavailableError extends PortableError {
   }
 }
 
+/** Credential Protection hides the admin token the ACL commands need; nothing was changed. */
+export class CredentialProtectionError extends PortableError {
+  constructor(what: string) {
+    super(
+      `${what}: the database has Credential Protection, so the Developer API does not show its REST token, and the ACL mode needs that token to run ACL commands (Upstash also turns off ACL management with it). To rotate the database's own credentials instead, remove target.user and target.rules: each reset's answer carries the new credentials, which are handed out from there. Turning Credential Protection off also works, but it revokes the current credentials at once. Nothing was changed.`,
+    );
+    this.name = "CredentialProtectionError";
+  }
+}
+
 /** A password SETUSER without a clear answer whose effect GETUSER did not settle. */
 class AclChangeUnknownError extends PortableError {
   /** `finding`: what the readings showed, or why there were none. */
@@ -113,7 +123,7 @@ async function readDatabase(
     database_id: z.string().min(1),
     endpoint: z.string().min(1),
     port: z.number().int().positive(),
-    rest_token: z.string().min(1),
+    rest_token: z.string().optional(),
     tls: z.boolean().optional(),
     db_acl_enabled: z.union([z.string(), z.boolean()]).optional(),
   });
@@ -132,7 +142,7 @@ async function readDatabase(
           port: db.port,
           scheme: db.tls === false ? "redis" : "rediss",
           aclEnabled: String(db.db_acl_enabled ?? "true") !== "false",
-          adminToken: db.rest_token,
+          adminToken: db.rest_token ?? "",
         };
       },
     });
@@ -153,6 +163,7 @@ async function contextFor(
   const db = await readDatabase(client, target, mustExist);
   if (!db) return undefined;
   const what = describeUser(target);
+  if (!db.adminToken) throw new CredentialProtectionError(what);
   if (!db.aclEnabled) {
     throw new AclUnavailableError(what, 'the Developer API reports db_acl_enabled: "false"');
   }
@@ -560,6 +571,7 @@ export async function readAcl(
   const client = clientFor(props);
   const db = await readDatabase(client, target, false);
   if (!db) return { id: "", props: {} as RotationState };
+  if (!db.adminToken) throw new CredentialProtectionError(describeUser(target));
   const ctx: AclContext = { target, db, what: describeUser(target) };
   const info = db.aclEnabled ? await getUser(ctx) : undefined;
   const live = info?.enabled ? info.passwords : [];
