@@ -7,6 +7,7 @@ import { resolveCredentials } from "./credentials";
 import { UpstashClient } from "./http/client";
 import type { RotationInputs } from "./inputs";
 import type { IssuedCredentials } from "./targets";
+import { statusOf } from "./status";
 import { canonicalJson } from "./trigger";
 
 /**
@@ -60,6 +61,10 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
    * cleared by the next update, which passes the live ones on.
    */
   changedOutsideAt?: string;
+  /** QStash signing keys: since when a trigger change waits for its roll. */
+  pendingRollSince?: string;
+  /** One sentence on where the credentials stand and what the next `up` does ({@link statusOf}). */
+  status?: string;
   /** Written by 0.1.0 only (an unsalted hash of the trigger); read to compare, never written. */
   triggerHash?: string;
   /** Redis ACL mode: the user whose passwords this resource issues. */
@@ -228,7 +233,8 @@ export function partialFailure(
   id: string,
   properties: Record<string, unknown>,
 ): Error {
-  const recorded: Record<string, unknown> = { ...properties };
+  // The status says what the next run does, since the message goes only to this run's log.
+  const recorded: Record<string, unknown> = { ...properties, status: statusOf(properties) };
   for (const key of CREDENTIAL_OUTPUTS) recorded[key] = secretValue(properties[key]);
   const failure = Object.assign(new Error(message), { id, reasons: [message] });
   return Object.defineProperty(failure, "properties", {

@@ -131,10 +131,21 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
   declare public readonly env: pulumi.Output<Record<string, string> | undefined>;
   /** QStash only: `"v2"` or `"legacy"` (the account-level API). */
   declare public readonly qstashApi: pulumi.Output<QStashApiVersion | undefined>;
-  /** When this resource last rotated the credentials (ISO 8601); signing keys: last roll, `""` before the first. */
+  /**
+   * When this resource last rotated the credentials (ISO 8601). Signing keys:
+   * its last roll, `""` until the first (`status` gives the time the keys were
+   * adopted).
+   */
   declare public readonly rotatedAt: pulumi.Output<string>;
   /** How many rotations this resource has made. */
   declare public readonly rotationCount: pulumi.Output<number>;
+  /**
+   * One sentence on where the credentials stand and what the next `pulumi up`
+   * does about it: current, changed or removed outside Pulumi, a rotation left
+   * unfinished, a change that may still land, a signing-key roll pending.
+   * `pulumi refresh --diff` and `pulumi preview --diff` show it when it changes.
+   */
+  declare public readonly status: pulumi.Output<string | undefined>;
 
   /**
    * The current credentials of an existing target, read without resetting them.
@@ -177,6 +188,7 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
         qstashApi: undefined,
         rotatedAt: undefined,
         rotationCount: undefined,
+        status: undefined,
       },
       {
         ...opts,

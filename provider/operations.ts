@@ -27,6 +27,7 @@ import { sha256 as tokenDigest } from "./digest";
 import { proveHandOut } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
 import { outwaitLateLanding } from "./exactlyOnce";
+import { statusOf } from "./status";
 import { messageOf, PortableError } from "./http/errors";
 import { checkInputs } from "./inputs";
 import { notify } from "./notices";
@@ -85,6 +86,7 @@ function carriedOver(previous: Partial<RotationState>): Partial<RotationState> {
     ...CREDENTIAL_FIELDS.filter((key) => key !== "resourceId" && key !== "qstashApi"),
     "pendingRotation",
     "unknownOutcomeAt",
+    "changedOutsideAt",
   ]);
   return withoutSettings(
     Object.fromEntries(Object.entries(previous).filter(([key]) => !dropped.has(key))),
@@ -291,6 +293,8 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
     // A rotation's outcome is not recorded yet: an update settles it.
     !handsOut(olds) ||
     olds.pendingRotation !== undefined ||
+    // Credentials a refresh found changed outside Pulumi reach dependents through an update.
+    olds.changedOutsideAt !== undefined ||
     (olds.aclPasswords?.retired?.length ?? 0) > 0 ||
     // A password recorded by a failed run reaches consumers only through an update.
     olds.aclPasswords?.undelivered === true;
@@ -301,7 +305,33 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
   };
 }
 
+/** Every state handed to the engine carries its `status`, derived from the state alone. */
+function stated(state: RotationState): RotationState {
+  return { ...state, status: statusOf(state) };
+}
+
 export async function createRotation(inputs: Inputs): Promise<dynamic.CreateResult<RotationState>> {
+  const created = await createAny(inputs);
+  return created.outs ? { ...created, outs: stated(created.outs) } : created;
+}
+
+export async function updateRotation(
+  olds: RotationState,
+  news: Inputs,
+): Promise<dynamic.UpdateResult<RotationState>> {
+  const updated = await updateAny(olds, news);
+  return updated.outs ? { ...updated, outs: stated(updated.outs) } : updated;
+}
+
+export async function readRotation(
+  id: string,
+  props: RotationState | undefined,
+): Promise<dynamic.ReadResult<RotationState>> {
+  const read = await readAny(id, props);
+  return read.id && read.props ? { ...read, props: stated(read.props) } : read;
+}
+
+async function createAny(inputs: Inputs): Promise<dynamic.CreateResult<RotationState>> {
   const settings = settingsOf(inputs);
   if (isAclTarget(settings.target)) return createAcl(settings);
   if (settings.target.type === "qstash-signing-keys") return createSigningKeys(settings);
@@ -312,7 +342,7 @@ export async function createRotation(inputs: Inputs): Promise<dynamic.CreateResu
   return { id: resourceIdFor(state), outs: state };
 }
 
-export async function updateRotation(
+async function updateAny(
   olds: RotationState,
   news: Inputs,
 ): Promise<dynamic.UpdateResult<RotationState>> {
@@ -326,7 +356,9 @@ export async function updateRotation(
     revocationRequested(olds.revokeAllOn, settings.revokeAllOn);
   const unsettled = olds.pendingRotation !== undefined || olds.token === undefined;
   if (!triggerChanged && !unsettled) {
-    return { outs: { ...withoutSettings(olds), ...settings } as RotationState };
+    // Passing on credentials a refresh found changed outside Pulumi is this update's whole work.
+    const { changedOutsideAt: _passedOn, ...kept } = withoutSettings(olds);
+    return { outs: { ...kept, ...settings } as RotationState };
   }
   const client = clientFor(settings);
   if (verifies(settings)) dataPlaneBase();
@@ -437,7 +469,7 @@ async function refreshConcealed(
   };
 }
 
-export async function readRotation(
+async function readAny(
   id: string,
   props: RotationState | undefined,
 ): Promise<dynamic.ReadResult<RotationState>> {
@@ -458,7 +490,8 @@ export async function readRotation(
   if (pendingRotation !== undefined && !stillOwed && props.token === undefined) {
     await proveIssued(props, live);
   }
-  if (props.token !== undefined && props.token !== live.token) {
+  const changedOutside = props.token !== undefined && props.token !== live.token;
+  if (changedOutside) {
     notify(
       "warning",
       `The credentials of ${describeTarget(props.target as ResetTarget)} were reset outside Pulumi: the ones this resource handed out no longer work. Refresh read the live ones into the state; run \`pulumi up\` to pass them on to stack outputs and dependents.`,
@@ -472,6 +505,7 @@ export async function readRotation(
     props: compact({
       ...settings,
       ...(stillOwed ? { pendingRotation, unknownOutcomeAt } : {}),
+      ...(changedOutside ? { changedOutsideAt: new Date().toISOString() } : {}),
       ...live,
     }) as RotationState,
   };

@@ -218,7 +218,8 @@ export async function updateSigningKeys(
   const what = describeKeys(keysTarget(settings));
   const triggerChanged = !sameJson(olds.trigger, settings.trigger);
   const unsettled = olds.currentSigningKey === undefined || olds.nextSigningKey === undefined;
-  const { unknownOutcomeAt, ...kept } = withoutSettings(olds);
+  // Cleared here: a pending roll that is still pending is marked again below.
+  const { unknownOutcomeAt, pendingRollSince: _pending, ...kept } = withoutSettings(olds);
   if (!triggerChanged && !unsettled) return { outs: { ...kept, ...settings } as RotationState };
   const client = clientFor(settings);
   dataPlaneBase();
@@ -252,7 +253,7 @@ export async function updateSigningKeys(
       `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run hands out the live keys without rolling. Roll them out to every receiver. Until minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed from now, every \`pulumi up\` refuses the pending roll and fails; set the trigger back to keep them green, or set minRollInterval to "0min" once every receiver has these keys.`,
     );
     return {
-      outs: { ...settled, trigger: olds.trigger },
+      outs: { ...settled, trigger: olds.trigger, pendingRollSince: settled.rollObservedAt },
     };
   }
   let rolled: SigningKeys;
