@@ -51,8 +51,10 @@ interface AclDatabase {
 
 interface AclContext {
   target: AclTarget;
+  /** Re-read once when the data plane refuses its admin token (see {@link acl}). */
   db: AclDatabase;
   what: string;
+  client: UpstashClient;
 }
 
 /** Whether a target is in ACL mode. */
@@ -167,20 +169,51 @@ async function contextFor(
   if (!db.aclEnabled) {
     throw new AclUnavailableError(what, 'the Developer API reports db_acl_enabled: "false"');
   }
-  return { target, db, what };
+  return { target, db, what, client };
 }
 
-function acl(
+/**
+ * One ACL command with the database's admin token. A reset of the same
+ * database in the same `up` (another resource) replaces the token this run
+ * read, so a 401 re-reads it once and sends again: a refused token runs
+ * nothing, so even a password change cannot take effect twice.
+ */
+async function acl(
   ctx: AclContext,
   args: string[],
   idempotent: boolean,
   secrets: string[] = [],
 ): Promise<unknown> {
-  return redisCommand(ctx.db.host, ctx.db.adminToken, ["ACL", ...args], {
-    operation: `ACL ${args[0]} for ${ctx.what}`,
-    idempotent,
-    secrets: [ctx.db.adminToken, ...secrets],
-  });
+  const send = () =>
+    redisCommand(ctx.db.host, ctx.db.adminToken, ["ACL", ...args], {
+      operation: `ACL ${args[0]} for ${ctx.what}`,
+      idempotent,
+      secrets: [ctx.db.adminToken, ...secrets],
+    });
+  try {
+    return await send();
+  } catch (error) {
+    if (!isDataPlaneError(error, "unauthorized")) throw error;
+    const fresh = await readDatabase(ctx.client, ctx.target, true);
+    if (!fresh?.adminToken || fresh.adminToken === ctx.db.adminToken) throw error;
+    ctx.db = fresh;
+    return send();
+  }
+}
+
+/**
+ * A database that has ACL yet refuses one of the commands this mode needs
+ * (`ACL GENTOKEN` unknown, `SETUSER` refused with NOPERM): the same dead end
+ * as no ACL at all, so the same guidance.
+ */
+function refusedCommand(ctx: AclContext, command: string, error: unknown): Error {
+  const said = isDataPlaneError(error) ? (error.upstashMessage ?? "") : "";
+  return isDataPlaneError(error, "bad_request") && /^(NOPERM|ERR unknown (sub)?command)/i.test(said)
+    ? new AclUnavailableError(
+        ctx.what,
+        `the database refused ACL ${command} (Upstash said: "${said}")`,
+      )
+    : (error as Error);
 }
 
 /** `ACL GETUSER`; a 400 means the database refuses ACL over REST. */
@@ -200,7 +233,12 @@ async function getUser(ctx: AclContext): Promise<AclUserInfo | undefined> {
 
 /** `ACL GENTOKEN`: changes nothing on the user, so repeating it is harmless. */
 async function genToken(ctx: AclContext): Promise<string> {
-  const token = await acl(ctx, ["GENTOKEN", ctx.target.user], true);
+  let token: unknown;
+  try {
+    token = await acl(ctx, ["GENTOKEN", ctx.target.user], true);
+  } catch (error) {
+    throw refusedCommand(ctx, "GENTOKEN", error);
+  }
   if (typeof token !== "string" || token.length < 16) {
     throw new PortableError(`ACL GENTOKEN for ${ctx.what} did not answer a token.`);
   }
@@ -371,7 +409,10 @@ async function issue(
       [token],
     );
   } catch (error) {
-    if ((error as { name?: unknown }).name !== "AclChangeUnknownError") throw error;
+    // Refused outright, the first SETUSER changed nothing: GENTOKEN alone leaves the user as is.
+    if ((error as { name?: unknown }).name !== "AclChangeUnknownError") {
+      throw refusedCommand(ctx, "SETUSER", error);
+    }
     throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`, true);
   }
   // What holders of the old credentials can expect once the new password is withdrawn.
@@ -572,7 +613,7 @@ export async function readAcl(
   const db = await readDatabase(client, target, false);
   if (!db) return { id: "", props: {} as RotationState };
   if (!db.adminToken) throw new CredentialProtectionError(describeUser(target));
-  const ctx: AclContext = { target, db, what: describeUser(target) };
+  const ctx: AclContext = { target, db, what: describeUser(target), client };
   const info = db.aclEnabled ? await getUser(ctx) : undefined;
   const live = info?.enabled ? info.passwords : [];
   const current = props.aclPasswords?.current;

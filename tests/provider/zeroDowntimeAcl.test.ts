@@ -1,4 +1,5 @@
 import assert from "assert";
+import { resetOutsidePulumi } from "../helpers/apiCalls";
 import type { Fault } from "../../emulator/server";
 import { addRedis, FIXTURE_IDS } from "../../emulator/state";
 import type { RotationState } from "../../provider";
@@ -670,6 +671,64 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
       ctx.emulator.faults = [];
       assert.strictEqual(await aclPasswords(ctx.emulator, "app"), undefined);
       assertNoSecrets(error, [db().rest_token]);
+    });
+
+    for (const { command, after, said } of [
+      { command: "GENTOKEN", after: 1, said: "ERR unknown subcommand 'GENTOKEN'. Try ACL HELP." },
+      {
+        command: "SETUSER",
+        after: 2,
+        said: "NOPERM this user has no permissions to run the 'acl|setuser' command",
+      },
+    ]) {
+      it(`a database that refuses only ACL ${command}: the same guidance as no ACL, nothing changed`, async () => {
+        const created = await createThroughProvider({ target: APP, trigger: 1 });
+        const before = await aclPasswords(ctx.emulator, "app");
+        // GETUSER goes through; the refusal hits the command after it.
+        ctx.emulator.faults = [
+          {
+            kind: "status",
+            status: 400,
+            method: "POST",
+            path: "^/data-plane/",
+            after,
+            times: 1,
+            body: JSON.stringify({ error: said }),
+            contentType: "application/json",
+          },
+        ];
+        const error = await failureOf(
+          updateThroughProvider(created.id, created.state, { trigger: 2 }),
+        );
+        ctx.emulator.faults = [];
+        assert.strictEqual(error.name, "AclUnavailableError");
+        assert.match(error.message, new RegExp(`refused ACL ${command}`));
+        assert.match(error.message, /remove target\.user.*Nothing was changed/);
+        assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), before);
+        assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+      });
+    }
+
+    it("the database reset by another resource in the same up: the ACL rotation re-reads the admin token once and finishes", async () => {
+      const created = await createThroughProvider({ target: APP, trigger: 1 });
+      // Holds the rotation's first ACL command while the database is reset elsewhere.
+      ctx.emulator.faults = [
+        { kind: "latency", ms: 600, method: "POST", path: "^/data-plane/", times: 1 },
+      ];
+      const rotation = updateThroughProvider(created.id, created.state, { trigger: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await resetOutsidePulumi(ctx.emulator, FIXTURE_IDS.redis);
+      const updated = await rotation;
+      assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+      assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+      assert.deepStrictEqual(
+        [...(await aclPasswords(ctx.emulator, "app"))!].sort(),
+        [sha256(created.state.token!), sha256(updated.state.token!)].sort(),
+      );
+      assert.ok(
+        ctx.dataPlaneLog.some((entry) => entry.status === 401),
+        "the stale admin token was never refused: the test did not race",
+      );
     });
   });
 
