@@ -328,14 +328,38 @@ function rulesToApply(target: AclTarget, creating: boolean, rulesChanged: boolea
   return rulesChanged && target.rules !== undefined ? ruleArgs(target) : [];
 }
 
+/** What the steps of one rotation ({@link issue}) share; fixed once the new password exists. */
+interface AclRotation {
+  ctx: AclContext;
+  settings: Inputs;
+  /** The state before this run; undefined on create. */
+  previous: RotationState | undefined;
+  /** `rotate` adds the new password next to the current one; `revoke` replaces them all. */
+  mode: "rotate" | "revoke";
+  /** The user as this run found it; undefined when the rotation creates it. */
+  before: AclUserInfo | undefined;
+  creating: boolean;
+  /** The rules this rotation applies; none leaves the user's own. */
+  rules: string[];
+  userCreated: boolean | undefined;
+  token: string;
+  /** The new password's digest, all the state ever keeps of it. */
+  hash: string;
+}
+
+/** A rotation recorded as done, with the older passwords it still has to remove. */
+interface RecordedRotation extends AclRotation {
+  state: RotationState;
+  retire: string[];
+}
+
 /**
- * Issues a fresh password: `rotate` adds it next to the current one (which
- * becomes the previous), `revoke` replaces every password of the user with it
- * in one call. Proven as the user, over REST and the Redis protocol, before
- * anything is removed or handed out. Only then does one SETUSER leave exactly
- * {previous, new} on the user and apply a rules change, so an overlap rotation
- * whose proof fails is undone by removing the new password: nothing else
- * changed.
+ * One rotation of the ACL user's password, in the steps every target goes
+ * through (AWS Secrets Manager's create, set, test and finish). `rotate` adds
+ * the new password next to the current one (which becomes the previous);
+ * `revoke` replaces every password of the user with it in one call. Nothing is
+ * removed or handed out before the new password is proven, and a rotation
+ * whose proof fails is undone by removing that password: nothing else changed.
  */
 async function issue(
   ctx: AclContext,
@@ -344,21 +368,61 @@ async function issue(
   mode: "rotate" | "revoke",
   rulesChanged: boolean,
 ): Promise<RotationState> {
-  const { what } = ctx;
-  const id = aclResourceId(ctx.target);
+  // Create: a fresh password from the database itself. GENTOKEN changes nothing on the user, so
+  // a failure here (or the user found switched off) leaves all as it was, and the next
+  // `pulumi up` starts over.
+  const rotation = await createPassword(ctx, settings, previous, mode, rulesChanged);
+  // Set: the one password SETUSER, sent at most once. Refused, it changed nothing. Its fate
+  // unknown, the old settings are kept with the new password marked to retire; the next
+  // `pulumi up` waits until it can no longer land, then issues afresh and removes it.
+  await setPassword(rotation);
+  // Test (unless verify is false): no consumer gets a password the data plane refuses. A
+  // failure withdraws it, leaving the user as it was (if that fails too, it is marked to
+  // retire), and the next `pulumi up` tries again. A revoke has nothing to go back to: it
+  // records that nothing is handed out, and the next `pulumi up` issues a fresh one.
+  await testPassword(rotation);
+  // Finish: record and hand out the new password, apply rules, retire older passwords. Rules
+  // the database refuses withdraw it as a failed test does; any other failure records it as
+  // current but undelivered, with what is left to retire, and the next `pulumi up` finishes
+  // that without issuing another.
+  return finishRotation(rotation);
+}
+
+/** Create: reads the user and mints the new password with `ACL GENTOKEN`. */
+async function createPassword(
+  ctx: AclContext,
+  settings: Inputs,
+  previous: RotationState | undefined,
+  mode: "rotate" | "revoke",
+  rulesChanged: boolean,
+): Promise<AclRotation> {
   const before = await getUser(ctx);
   // Incident response may find the user switched off: revoking leaves only the new password,
   // so switching it back on re-enables nothing that leaked.
   if (before && !before.enabled && mode !== "revoke") {
     throw new PortableError(
-      `${what} is disabled (off), so no password of it works: enable it (ACL SETUSER … on) or delete the user to let this resource recreate it. Nothing was changed.`,
+      `${ctx.what} is disabled (off), so no password of it works: enable it (ACL SETUSER … on) or delete the user to let this resource recreate it. Nothing was changed.`,
     );
   }
   const token = await genToken(ctx);
-  const hash = sha256(token);
   const creating = before === undefined;
-  const rules = rulesToApply(ctx.target, creating, rulesChanged);
-  const userCreated = creating || previous?.userCreated;
+  return {
+    ctx,
+    settings,
+    previous,
+    mode,
+    before,
+    creating,
+    rules: rulesToApply(ctx.target, creating, rulesChanged),
+    userCreated: creating || previous?.userCreated,
+    token,
+    hash: sha256(token),
+  };
+}
+
+/** Set: adds the new password to the user (`revoke`: replaces every password with it). */
+async function setPassword(rotation: AclRotation): Promise<void> {
+  const { ctx, creating, mode, rules, token, hash } = rotation;
   // A new user gets its rules at once (undone by deleting it), and so does a revoke; on an
   // existing user, a rotation's rules wait for the proof.
   const args = creating
@@ -366,38 +430,6 @@ async function issue(
     : mode === "revoke"
       ? ["resetpass", `>${token}`, "on", ...rules]
       : [`>${token}`];
-  const mine = ours(previous?.aclPasswords);
-  // The target for a state written while the rules' fate is unknown: no rules recorded, so the
-  // next `up` applies whichever rules the program gives (sending rules again changes nothing).
-  const rulesUnsettled = withoutRules(ctx.target);
-  // What the state says if the new password's fate stays unknown: the old settings (so the
-  // next `up` issues again), no credential that may be dead, the new password to be removed.
-  const unknownFate = (cause: string, mayStillLand = false): Error => {
-    // A revoke may have killed the old credentials, and a user that had to be recreated
-    // took them with it when it went.
-    const kept = previous
-      ? mode === "revoke" || creating
-        ? withoutHandedOut(previous)
-        : previous
-      : { ...settings, rotatedAt: "", rotationCount: 0 };
-    // Only a rotation on an existing user sent no rules: its recorded target is still right.
-    const target = previous && !creating && mode === "rotate" ? previous.target : rulesUnsettled;
-    return partialFailure(
-      `${cause} Run \`pulumi up\` again: it issues a fresh password and removes this one.`,
-      id,
-      {
-        ...kept,
-        target,
-        userCreated,
-        aclPasswords: {
-          ...previous?.aclPasswords,
-          retired: [...(previous?.aclPasswords?.retired ?? []), hash],
-        },
-        // The next run waits until this SETUSER can no longer land before sending another.
-        ...(mayStillLand ? { unknownOutcomeAt: new Date().toISOString() } : {}),
-      },
-    );
-  };
   try {
     await setUser(
       ctx,
@@ -413,88 +445,71 @@ async function issue(
     if ((error as { name?: unknown }).name !== "AclChangeUnknownError") {
       throw refusedCommand(ctx, "SETUSER", error);
     }
-    throw unknownFate(`${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`, true);
+    throw unknownFate(
+      rotation,
+      `${(messageOf(error) ?? "unknown error").replace(/\.*$/, ".")}`,
+      true,
+    );
   }
-  // What holders of the old credentials can expect once the new password is withdrawn.
-  const heldBefore = creating
-    ? previous?.token !== undefined
-      ? "The credentials handed out before died with the user, which was gone; the next `pulumi up` recreates it."
-      : "No credential was handed out."
-    : "The credentials handed out before still work.";
-  // Undoes an overlap rotation: the new password goes, everything else is as it was.
-  const withdraw = async (lead: string, reason: string, password = "it"): Promise<never> => {
-    try {
-      const info = await getUser(ctx);
-      if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
-        await acl(ctx, ["DELUSER", ctx.target.user], true);
-      } else await removePasswords(ctx, [hash], info);
-    } catch (rollbackError) {
-      throw unknownFate(
-        `${lead} (${reason}), and removing ${password} again failed: ${messageOf(rollbackError) ?? "unknown error"}. ${heldBefore}`,
+}
+
+/**
+ * Test: the new password proven as the user, over REST and the Redis
+ * protocol, before anything is removed or handed out.
+ */
+async function testPassword(rotation: AclRotation): Promise<void> {
+  const { ctx, settings, previous, mode, token, hash } = rotation;
+  if (!verifies(settings)) return;
+  try {
+    const { redisUrl } = outputsFor(ctx, token);
+    await proveHandOut("redis", { endpoint: ctx.db.host, token, redisUrl }, ctx.what);
+  } catch (error) {
+    const reason = messageOf(error) ?? "unknown error";
+    // A revoke's SETUSER took every other password with it: there is nothing to go back to.
+    if (mode === "revoke") {
+      throw partialFailure(
+        `Every password of ${ctx.what} was revoked (resetpass), but the data plane rejected the new one: ${reason} No credential is handed out. Run \`pulumi up\` again to issue a fresh one.`,
+        aclResourceId(ctx.target),
+        {
+          ...withoutHandedOut(previous ?? {}),
+          ...settings,
+          userCreated: rotation.userCreated,
+          aclPasswords: { retired: [hash] },
+        },
       );
     }
-    throw new PortableError(
-      `${lead}, so ${password} was removed again and nothing changed. ${heldBefore} ${reason}`,
+    await withdraw(
+      rotation,
+      `The new password of ${ctx.what} was rejected by the data plane`,
+      reason,
     );
-  };
-
-  if (verifies(settings)) {
-    try {
-      const { redisUrl } = outputsFor(ctx, token);
-      await proveHandOut("redis", { endpoint: ctx.db.host, token, redisUrl }, what);
-    } catch (error) {
-      const reason = messageOf(error) ?? "unknown error";
-      if (mode === "revoke") {
-        throw partialFailure(
-          `Every password of ${what} was revoked (resetpass), but the data plane rejected the new one: ${reason} No credential is handed out. Run \`pulumi up\` again to issue a fresh one.`,
-          id,
-          {
-            ...withoutHandedOut(previous ?? {}),
-            ...settings,
-            userCreated,
-            aclPasswords: { retired: [hash] },
-          },
-        );
-      }
-      await withdraw(`The new password of ${what} was rejected by the data plane`, reason);
-    }
   }
+}
 
-  // The password kept for consumers who have not moved yet: the current one (every recorded
-  // current was handed out), else the previous one, whichever is still on the user; the
-  // previous one first when the current never reached anyone (a failed run recorded it).
-  const recorded = [previous?.aclPasswords?.current, previous?.aclPasswords?.previous];
-  const kept =
-    mode === "rotate"
-      ? (previous?.aclPasswords?.undelivered ? recorded.reverse() : recorded).find(
-          (h): h is string => typeof h === "string" && before?.passwords.includes(h) === true,
-        )
-      : undefined;
+/**
+ * Finish: records the new password as the one handed out; a rotation on an
+ * existing user then applies its rules and retires the older passwords.
+ */
+async function finishRotation(rotation: AclRotation): Promise<RotationState> {
+  const { ctx, settings, previous, mode, before, creating, rules, token, hash } = rotation;
+  const kept = keptPassword(rotation);
   const state = compact({
     ...settings,
     ...outputsFor(ctx, token),
-    userCreated,
+    userCreated: rotation.userCreated,
     aclPasswords: compact({ current: hash, previous: kept }),
     rotatedAt: new Date().toISOString(),
     rotationCount: (previous?.rotationCount ?? 0) + 1,
   }) as RotationState;
+  // A revoke's SETUSER already left only the new password and its rules, as did a new user's.
   if (mode === "revoke" || creating) return state;
   // With a handed-out password kept, every other one goes (a replaced resource's, one added
   // by hand): exactly {previous, new} remain. Without one, nothing was handed out that
   // consumers moved to, so only this resource's own leftovers go.
-  const retire = (kept ? (before?.passwords ?? []) : mine).filter(
+  const retire = (kept ? (before?.passwords ?? []) : ours(previous?.aclPasswords)).filter(
     (h) => h !== kept && h !== hash && before?.passwords.includes(h),
   );
-  const unfinished = (step: string, error: unknown, pending: Partial<RotationState>): Error =>
-    partialFailure(
-      `A new password of ${what} was issued, proven and recorded, but ${step} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
-      id,
-      {
-        ...state,
-        ...pending,
-        aclPasswords: { ...state.aclPasswords, retired: retire, undelivered: true },
-      },
-    );
+  const recorded: RecordedRotation = { ...rotation, state, retire };
   // Rules first, on their own: a SETUSER of rules alone changes no password, so the client may
   // repeat it, and a refusal is undone by withdrawing the new password while the old still work.
   if (rules.length > 0) {
@@ -503,20 +518,127 @@ async function issue(
     } catch (error) {
       if (isDataPlaneError(error, "bad_request")) {
         await withdraw(
-          `The database refused the new rules of ${what}`,
+          rotation,
+          `The database refused the new rules of ${ctx.what}`,
           messageOf(error) ?? "bad request",
           "the new password",
         );
       }
-      throw unfinished("applying the new rules", error, { target: rulesUnsettled });
+      throw unfinished(recorded, "applying the new rules", error, {
+        target: withoutRules(ctx.target),
+      });
     }
   }
   try {
     await removePasswords(ctx, retire);
   } catch (error) {
-    throw unfinished("removing the older passwords", error, {});
+    throw unfinished(recorded, "removing the older passwords", error, {});
   }
   return state;
+}
+
+/**
+ * The password a rotation keeps for consumers who have not moved yet: the
+ * current one (every recorded current was handed out), else the previous one,
+ * whichever is still on the user; the previous one first when the current
+ * never reached anyone (a failed run recorded it). A revoke keeps none.
+ */
+function keptPassword({ mode, previous, before }: AclRotation): string | undefined {
+  if (mode !== "rotate") return undefined;
+  const recorded = [previous?.aclPasswords?.current, previous?.aclPasswords?.previous];
+  return (previous?.aclPasswords?.undelivered ? recorded.reverse() : recorded).find(
+    (h): h is string => typeof h === "string" && before?.passwords.includes(h) === true,
+  );
+}
+
+/**
+ * The partial failure when the new password's fate stays unknown: the old
+ * settings (so the next `up` issues again), no credential that may be dead,
+ * and the new password recorded to be removed.
+ */
+function unknownFate(rotation: AclRotation, cause: string, mayStillLand = false): Error {
+  const { ctx, settings, previous, mode, creating, hash } = rotation;
+  // A revoke may have killed the old credentials, and a user that had to be recreated
+  // took them with it when it went.
+  const kept = previous
+    ? mode === "revoke" || creating
+      ? withoutHandedOut(previous)
+      : previous
+    : { ...settings, rotatedAt: "", rotationCount: 0 };
+  // Only a rotation on an existing user sent no rules: its recorded target is still right.
+  // Any other records none, so the next `up` applies whichever rules the program gives
+  // (sending rules again changes nothing).
+  const target =
+    previous && !creating && mode === "rotate" ? previous.target : withoutRules(ctx.target);
+  return partialFailure(
+    `${cause} Run \`pulumi up\` again: it issues a fresh password and removes this one.`,
+    aclResourceId(ctx.target),
+    {
+      ...kept,
+      target,
+      userCreated: rotation.userCreated,
+      aclPasswords: {
+        ...previous?.aclPasswords,
+        retired: [...(previous?.aclPasswords?.retired ?? []), hash],
+      },
+      // The next run waits until this SETUSER can no longer land before sending another.
+      ...(mayStillLand ? { unknownOutcomeAt: new Date().toISOString() } : {}),
+    },
+  );
+}
+
+/** What holders of the old credentials can expect once the new password is withdrawn. */
+function heldBefore({ creating, previous }: AclRotation): string {
+  if (!creating) return "The credentials handed out before still work.";
+  return previous?.token !== undefined
+    ? "The credentials handed out before died with the user, which was gone; the next `pulumi up` recreates it."
+    : "No credential was handed out.";
+}
+
+/** Undoes an overlap rotation: the new password goes, everything else is as it was. */
+async function withdraw(
+  rotation: AclRotation,
+  lead: string,
+  reason: string,
+  password = "it",
+): Promise<never> {
+  const { ctx, creating, hash } = rotation;
+  try {
+    const info = await getUser(ctx);
+    if (creating && info?.passwords.length === 1 && info.passwords[0] === hash) {
+      await acl(ctx, ["DELUSER", ctx.target.user], true);
+    } else await removePasswords(ctx, [hash], info);
+  } catch (rollbackError) {
+    throw unknownFate(
+      rotation,
+      `${lead} (${reason}), and removing ${password} again failed: ${messageOf(rollbackError) ?? "unknown error"}. ${heldBefore(rotation)}`,
+    );
+  }
+  throw new PortableError(
+    `${lead}, so ${password} was removed again and nothing changed. ${heldBefore(rotation)} ${reason}`,
+  );
+}
+
+/**
+ * The partial failure of a step after the new password was recorded: it stays
+ * current but undelivered, with what is left to retire, so the next `up`
+ * finishes without issuing another.
+ */
+function unfinished(
+  { ctx, state, retire }: RecordedRotation,
+  step: string,
+  error: unknown,
+  pending: Partial<RotationState>,
+): Error {
+  return partialFailure(
+    `A new password of ${ctx.what} was issued, proven and recorded, but ${step} failed: ${messageOf(error) ?? "unknown error"} Run \`pulumi up\` again to finish.`,
+    aclResourceId(ctx.target),
+    {
+      ...state,
+      ...pending,
+      aclPasswords: { ...state.aclPasswords, retired: retire, undelivered: true },
+    },
+  );
 }
 
 function aclTargetOf(inputs: { target: unknown }): AclTarget {
@@ -530,6 +652,24 @@ export async function createAcl(settings: Inputs): Promise<dynamic.CreateResult<
   const ctx = (await contextFor(client, target, true)) as AclContext;
   const state = await issue(ctx, settings, undefined, "rotate", true);
   return { id: aclResourceId(target), outs: state };
+}
+
+/**
+ * A password change sent without an answer may still land (a `resetpass` among them would
+ * then kill what this run issues): wait it out, settled early when its password shows up.
+ */
+async function outwaitPasswordChange(
+  ctx: AclContext,
+  since: string,
+  retired: string[],
+): Promise<void> {
+  await outwaitLateLanding(
+    since,
+    `The password change of ${ctx.what}`,
+    await getUser(ctx),
+    () => getUser(ctx),
+    (info) => retired.some((hash) => info?.passwords.includes(hash) === true),
+  );
 }
 
 export async function updateAcl(
@@ -559,17 +699,7 @@ export async function updateAcl(
   const client = clientFor(settings);
   dataPlaneBase();
   const ctx = (await contextFor(client, target, true)) as AclContext;
-  // A password change sent without an answer may still land (a `resetpass` among them would
-  // then kill what this run issues): wait it out, settled early when its password shows up.
-  if (unknownOutcomeAt) {
-    await outwaitLateLanding(
-      unknownOutcomeAt,
-      `The password change of ${ctx.what}`,
-      await getUser(ctx),
-      () => getUser(ctx),
-      (info) => retired.some((hash) => info?.passwords.includes(hash) === true),
-    );
-  }
+  if (unknownOutcomeAt) await outwaitPasswordChange(ctx, unknownOutcomeAt, retired);
   if (revoke) return { outs: await issue(ctx, settings, olds, "revoke", rulesChanged) };
   // A refresh found the handed-out password gone and dropped it: this up heals that.
   if (unsettled && !triggerChanged && olds.aclPasswords?.current === undefined) {
