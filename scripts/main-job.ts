@@ -3,20 +3,74 @@
  * plain Pulumi CLI in this folder, as a user runs it in a project: `pulumi up`
  * of the root program (Pulumi.yaml, index.ts, program.ts), a trigger bump,
  * then `pulumi destroy`. It prints one line per engine event, then shows that
- * the rotated credentials work while the old ones are rejected and that no
- * file holds a secret in plaintext.
+ * the rotated credentials work while the old ones are rejected, how many
+ * requests of a consumer failed across the rotation with a reset and with an
+ * ACL user's overlap, that a receiver holding the previous signing keys still
+ * verifies, and that no file holds a secret in plaintext. It exits non-zero
+ * when any of these promises is broken, so it stays a check.
  */
+import { createHash, createHmac, randomUUID } from "crypto";
 import { readFileSync, rmSync } from "fs";
 import path from "path";
+import { setTimeout as sleep } from "timers/promises";
+import { Receiver } from "@upstash/qstash";
 import { emulatorEnvironment, dataPlaneStatus, startEmulator } from "../emulator/server";
+import { addRedis, FIXTURE_IDS } from "../emulator/state";
 import { makeTempRoot } from "../tests/harness/tempProject";
 import { PulumiUser } from "../tests/harness/pulumiCli";
 import { ensurePulumiCli, filesContaining, REPO_ROOT } from "../tests/harness/pulumiHarness";
+import { printTable } from "../tests/harness/textTable";
+import { ConsumerLoop } from "../tests/helpers/consumerLoop";
+import { pingStatus } from "../tests/helpers/dataPlane";
 
 const STACK = "organization/upstash-credential-rotation/demo";
 const STACK_CONFIG = path.join(REPO_ROOT, "Pulumi.demo.yaml");
 
 const mask = (secret: string): string => `${secret.slice(0, 4)}…(${secret.length} chars)`;
+const count = (n: number): string => n.toLocaleString("en-US");
+const percent = (part: number, whole: number): string =>
+  whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`;
+
+/**
+ * What QStash puts in `Upstash-Signature`: an HS256 JWT over the signing key,
+ * issuer "Upstash", subject the destination URL, and the body's SHA-256
+ * (base64url) as the `body` claim. The test suite's signer lives inside a
+ * test file, which cannot be imported without running it.
+ */
+function qstashSignature(key: string, url: string, body: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part({
+    iss: "Upstash",
+    sub: url,
+    exp: now + 300,
+    nbf: now,
+    iat: now,
+    jti: `jwt_${randomUUID()}`,
+    body: createHash("sha256").update(body).digest("base64url"),
+  })}`;
+  return `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`;
+}
+
+/** Whether a receiver holding `keys` accepts a message signed with `signingKey`. */
+async function verifies(keys: SigningKeysEnv, signingKey: string): Promise<boolean> {
+  const receiver = new Receiver({
+    currentSigningKey: keys.QSTASH_CURRENT_SIGNING_KEY,
+    nextSigningKey: keys.QSTASH_NEXT_SIGNING_KEY,
+  });
+  const url = "https://receiver.example.com/api/webhook";
+  const body = JSON.stringify({ hello: "receiver" });
+  try {
+    return await receiver.verify({ signature: qstashSignature(signingKey, url, body), body, url });
+  } catch {
+    return false; // Receiver throws SignatureError on a signature it refuses
+  }
+}
+
+interface SigningKeysEnv {
+  QSTASH_CURRENT_SIGNING_KEY: string;
+  QSTASH_NEXT_SIGNING_KEY: string;
+}
 
 /** One engine event of `pulumi up --json` (one JSON object a line), the fields printed here. */
 interface EngineEvent {
@@ -57,6 +111,7 @@ function printEvents(jsonLines: string): void {
 }
 
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const cliDir = ensurePulumiCli();
   const emulator = await startEmulator();
   const workDir = makeTempRoot("demo");
@@ -80,8 +135,20 @@ async function main(): Promise<void> {
   };
   const outputs = async (): Promise<Record<string, unknown>> =>
     user.pulumiJson(REPO_ROOT, "stack", "output", "--json", "--show-secrets");
-  const redisToken = (all: Record<string, unknown>): string =>
-    (all.redisEnv as Record<string, string>).UPSTASH_REDIS_REST_TOKEN;
+  const restToken = (all: Record<string, unknown>, name: "redisEnv" | "redisAclEnv"): string =>
+    (all[name] as Record<string, string>).UPSTASH_REDIS_REST_TOKEN;
+  const signingKeys = (all: Record<string, unknown>): SigningKeysEnv =>
+    all.signingKeysEnv as SigningKeysEnv;
+  /** The promises this run broke: any makes the demo fail. */
+  const broken: string[] = [];
+  const check = (kept: boolean, promise: string): string => {
+    if (!kept) broken.push(promise);
+    return kept ? "yes" : "no";
+  };
+
+  // The consumer loop keeps one key per database, so the ACL user's loop needs
+  // a database other than the one the reset loop writes to.
+  const aclDatabaseId = addRedis(emulator.data).database_id;
 
   console.log(`emulator: ${emulator.url}    backend: ${user.backendDir}`);
   rmSync(STACK_CONFIG, { force: true });
@@ -89,14 +156,40 @@ async function main(): Promise<void> {
     await user.pulumi(REPO_ROOT, "stack", "init", STACK);
     await user.setManagementCredentials(REPO_ROOT, emulator.data.account);
     await user.pulumi(REPO_ROOT, "config", "set", "trigger", "initial");
+    await user.pulumi(REPO_ROOT, "config", "set", "redisAclDatabaseId", aclDatabaseId);
 
-    await run("pulumi up (the first rotation of every target)", "up");
-    const firstToken = redisToken(await outputs());
+    await run("pulumi up (the first rotation of every target; the signing keys are adopted)", "up");
+    const first = await outputs();
+    const firstToken = restToken(first, "redisEnv");
+    const firstAclToken = restToken(first, "redisAclEnv");
 
-    await user.pulumi(REPO_ROOT, "config", "set", "trigger", `bumped-${Date.now()}`);
-    await run("pulumi up with the trigger bumped (rotates in place)", "up");
-    const second = await outputs();
-    const secondToken = redisToken(second);
+    // Two applications that hold the credentials of the first up and get the
+    // new ones only after the next up has finished, as a deployment that reads
+    // its secrets at rollout does.
+    const loops = {
+      reset: new ConsumerLoop(emulator, FIXTURE_IDS.redis),
+      overlap: new ConsumerLoop(emulator, aclDatabaseId),
+    };
+    loops.reset.use(firstToken);
+    loops.overlap.use(firstAclToken);
+    loops.reset.start();
+    loops.overlap.start();
+    let second: Record<string, unknown>;
+    try {
+      await user.pulumi(REPO_ROOT, "config", "set", "trigger", `bumped-${Date.now()}`);
+      await run(
+        "pulumi up with the trigger bumped (rotates in place; consumers keep running)",
+        "up",
+      );
+      second = await outputs();
+      loops.reset.use(restToken(second, "redisEnv"));
+      loops.overlap.use(restToken(second, "redisAclEnv"));
+      await sleep(300); // a moment on the new credentials, to show that they serve
+    } finally {
+      await Promise.all([loops.reset.stop(), loops.overlap.stop()]);
+    }
+    const secondToken = restToken(second, "redisEnv");
+    const secondAclToken = restToken(second, "redisAclEnv");
     const masked = await user.pulumiJson<Record<string, unknown>>(
       REPO_ROOT,
       "stack",
@@ -105,7 +198,11 @@ async function main(): Promise<void> {
     );
 
     console.log("\n== results");
-    console.log(`resets made by the two runs: ${emulator.rotations().length} (4 targets x 2)`);
+    const resets = emulator.rotations().length;
+    check(resets === 8, "one reset per reset target and trigger");
+    console.log(
+      `resets made by the two runs: ${resets} (4 reset targets x 2; the ACL user and the signing keys reset nothing)`,
+    );
     console.log(`rotation counts: ${JSON.stringify(second.rotationCounts)}`);
     console.log(
       `outputs shown as [secret] without --show-secrets: ${Object.entries(masked)
@@ -113,29 +210,109 @@ async function main(): Promise<void> {
         .map(([name]) => name)
         .join(", ")}`,
     );
+    const oldStatus = await dataPlaneStatus(emulator.url, firstToken);
+    const newStatus = await dataPlaneStatus(emulator.url, secondToken);
+    check(oldStatus === 401, "the old Redis REST token is rejected");
+    check(newStatus === 200, "the new Redis REST token works");
+    console.log(`old Redis REST token ${mask(firstToken)}: the emulator answers ${oldStatus}`);
+    console.log(`new Redis REST token ${mask(secondToken)}: the emulator answers ${newStatus}`);
+    const oldAclStatus = await pingStatus(emulator, firstAclToken, aclDatabaseId);
+    const newAclStatus = await pingStatus(emulator, secondAclToken, aclDatabaseId);
+    check(
+      oldAclStatus === 200,
+      "the ACL user's previous password stays valid until the next rotation",
+    );
+    check(newAclStatus === 200, "the ACL user's new password works");
     console.log(
-      `old Redis REST token ${mask(firstToken)}: the emulator answers ${await dataPlaneStatus(emulator.url, firstToken)}`,
+      `ACL user "app": previous token ${mask(firstAclToken)} answers ${oldAclStatus} (valid until the next rotation), new token ${mask(secondAclToken)} answers ${newAclStatus}`,
+    );
+
+    console.log("\nconsumer loops across the bumped up (SET+GET, new credentials read after it):");
+    const rows = [
+      ["reset (database credentials)", loops.reset],
+      ['overlap (ACL user "app")', loops.overlap],
+    ] as const;
+    printTable(
+      ["mode", "requests", "failed", "failed %"],
+      rows.map(([mode, loop]) => [
+        mode,
+        count(loop.requests),
+        count(loop.failed),
+        percent(loop.failed, loop.requests),
+      ]),
+    );
+    check(loops.overlap.requests > 0 && loops.reset.requests > 0, "the consumer loops ran");
+    check(loops.overlap.failed === 0, "no request with the ACL user's credentials failed");
+    // Without failures on the reset side the loops measured nothing, and the
+    // overlap's zero would prove nothing either.
+    check(loops.reset.failed > 0, "the reset broke the consumer that held the old credentials");
+
+    const previousKeys = signingKeys(first);
+    const newKeys = signingKeys(second);
+    const rolledOnce = check(
+      newKeys.QSTASH_CURRENT_SIGNING_KEY === previousKeys.QSTASH_NEXT_SIGNING_KEY &&
+        newKeys.QSTASH_NEXT_SIGNING_KEY !== previousKeys.QSTASH_NEXT_SIGNING_KEY,
+      "the signing keys rolled once (the new current is the previous next)",
+    );
+    console.log(`signing keys: rolled once (the new current is the previous next): ${rolledOnce}`);
+    const receiverKept = check(
+      await verifies(previousKeys, newKeys.QSTASH_CURRENT_SIGNING_KEY),
+      "a receiver with the previous signing keys verifies the new signatures",
     );
     console.log(
-      `new Redis REST token ${mask(secondToken)}: the emulator answers ${await dataPlaneStatus(emulator.url, secondToken)}`,
+      `signing keys: a receiver with the previous pair verifies the new signatures: ${receiverKept}`,
     );
-    const secrets = [emulator.data.account.apiKey, firstToken, secondToken];
+
+    const secrets = [
+      emulator.data.account.apiKey,
+      firstToken,
+      secondToken,
+      firstAclToken,
+      secondAclToken,
+      ...Object.values(previousKeys),
+      ...Object.values(newKeys),
+    ];
     const leaking = filesContaining(user.backendDir, secrets);
     const config = readFileSync(STACK_CONFIG, "utf8");
     const configLeaks = secrets.filter((secret) => config.includes(secret));
+    check(leaking.length === 0 && configLeaks.length === 0, "no file holds a plaintext secret");
     console.log(
       `files holding a plaintext secret: ${leaking.length} in the backend folder, ${configLeaks.length} in Pulumi.demo.yaml`,
     );
 
     const before = emulator.rotations().length;
     await run("pulumi destroy (the QStash rotation has onDelete: rotate)", "destroy");
-    console.log(`resets made by destroy: ${emulator.rotations().length - before}`);
+    const destroyResets = emulator.rotations().length - before;
+    check(
+      destroyResets === 1,
+      "destroy resets the QStash token (onDelete: rotate) and nothing else",
+    );
+    console.log(`resets made by destroy: ${destroyResets}`);
+
+    const line = (loop: ConsumerLoop): string =>
+      `${count(loop.failed)} failed of ${count(loop.requests)} requests (${percent(loop.failed, loop.requests)})`;
+    console.log("\n== summary");
+    console.log(`across one rotation, a consumer picking up new credentials one deploy late:`);
+    console.log(`  reset (database credentials): ${line(loops.reset)}`);
+    console.log(`  overlap (ACL user "app"):     ${line(loops.overlap)}`);
+    console.log(
+      `signing keys rolled once: ${rolledOnce}; a receiver with the previous pair verifies the new signatures: ${receiverKept}`,
+    );
+    console.log(
+      `old Redis token ${oldStatus}, new ${newStatus}; plaintext secrets in files: ${leaking.length + configLeaks.length}; resets by destroy: ${destroyResets}`,
+    );
+    console.log(
+      broken.length === 0
+        ? `every promise kept (${Math.round((Date.now() - startedAt) / 1000)} s)`
+        : `BROKEN: ${broken.join("; ")}`,
+    );
   } finally {
     await user.pulumi(REPO_ROOT, "stack", "rm", "--yes", "--force", STACK).catch(() => undefined);
     rmSync(STACK_CONFIG, { force: true });
     rmSync(workDir, { recursive: true, force: true });
     await emulator.close();
   }
+  if (broken.length > 0) process.exit(1);
 }
 
 main().catch((error: unknown) => {
