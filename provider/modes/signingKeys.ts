@@ -205,30 +205,81 @@ function guard(olds: RotationState, settings: Inputs, what: string): void {
   );
 }
 
+/** What the steps of one roll ({@link updateSigningKeys}) share; fixed once the keys settle. */
+interface KeyRotation {
+  olds: RotationState;
+  settings: Inputs;
+  what: string;
+  user: IssuedCredentials;
+  /** The pair the state holds, which receivers have; undefined when none was confirmed. */
+  recorded: SigningKeys | undefined;
+  /** The keys as they are once a roll an earlier run sent without an answer can no longer land. */
+  live: SigningKeys;
+  /** The earlier state without its markers, settings or handed-out keys. */
+  carried: Partial<RotationState>;
+  /** The live keys recorded and handed out, as a run that does not roll leaves them. */
+  settled: RotationState;
+}
+
+/** A roll taken as this rotation's: the pair it left, and when. */
+interface RolledKeys extends KeyRotation {
+  rolled: SigningKeys;
+  rotatedAt: string;
+}
+
 /**
- * A trigger change rolls the keys once. After an earlier roll whose
- * confirmation failed, any trigger first records and hands out the live keys
- * without rolling; a new trigger then stays pending (the stored trigger is
- * the old one) and rolls at a later `up`, once `minRollInterval` has passed.
+ * A trigger change rolls the keys once, in the steps every target goes through
+ * (AWS Secrets Manager's create, set, test and finish; the keys exist already,
+ * so the first step settles what earlier runs left instead of creating). After
+ * an earlier roll whose confirmation failed, any trigger first records and
+ * hands out the live keys without rolling; a new trigger then stays pending
+ * (the stored trigger is the old one) and rolls at a later `up`, once
+ * `minRollInterval` has passed.
  */
 export async function updateSigningKeys(
   olds: RotationState,
   settings: Inputs,
 ): Promise<dynamic.UpdateResult<RotationState>> {
-  const what = describeKeys(keysTarget(settings));
   const triggerChanged = !sameJson(olds.trigger, settings.trigger);
   const unsettled = olds.currentSigningKey === undefined || olds.nextSigningKey === undefined;
   // Cleared here: a pending roll that is still pending is marked again below.
-  const { unknownOutcomeAt, pendingRollSince: _pending, ...kept } = withoutSettings(olds);
+  const { unknownOutcomeAt: _unknown, pendingRollSince: _pending, ...kept } = withoutSettings(olds);
   if (!triggerChanged && !unsettled) return { outs: { ...kept, ...settings } as RotationState };
+  // Settle: the live keys, once a roll an earlier run sent without an answer can no longer land,
+  // so this run neither misses it nor rolls on top of it; keys an unconfirmed roll left unrecorded
+  // are recorded. It only reads: a failure leaves the state as it was, and the next `pulumi up`
+  // settles again.
+  const rotation = await settleKeys(olds, settings, kept, unsettled);
+  if (!triggerChanged) return { outs: rotation.settled };
+  if (unsettled || !rotation.recorded) return { outs: deferRoll(rotation) };
+  // Set: the one roll, guarded by minRollInterval and sent at most once; a single roll that
+  // already landed counts as it. Refused, nothing changed. Its outcome unknown, the handed-out
+  // keys are kept (one roll leaves them valid) with the old trigger and a marker: the next
+  // `pulumi up` waits until the roll can no longer land, then records it or rolls once.
+  const rolled = await setKeys(rotation, rotation.recorded);
+  // Test (unless verify is false): receivers get only a pair read back as rolled. Unconfirmed,
+  // the roll is recorded with no keys handed out, and the next `pulumi up` records the live
+  // keys without another roll.
+  await testKeys(rolled);
+  // Finish: the rolled pair recorded and handed out as this rotation's.
+  return { outs: finishRotation(rolled) };
+}
+
+/** Settle: reads the live keys, waiting out a roll an earlier run sent without an answer. */
+async function settleKeys(
+  olds: RotationState,
+  settings: Inputs,
+  kept: Partial<RotationState>,
+  unsettled: boolean,
+): Promise<KeyRotation> {
+  const what = describeKeys(keysTarget(settings));
   const client = clientFor(settings);
   dataPlaneBase();
   const user = await liveUser(client, settings, olds);
   const { currentSigningKey: current, nextSigningKey: next } = olds;
   const recorded = current && next ? { current, next } : undefined;
-  // A roll an earlier run sent without an answer may still land: wait it out before another.
   const live = await outwaitLateLanding(
-    unknownOutcomeAt,
+    olds.unknownOutcomeAt,
     `The roll of ${what}`,
     await readKeys(user, what),
     () => readKeys(user, what),
@@ -242,20 +293,29 @@ export async function updateSigningKeys(
     ...outputsFor(user, live),
     rollObservedAt: unsettled ? new Date().toISOString() : carried.rollObservedAt,
   }) as RotationState;
-  if (!triggerChanged) return { outs: settled };
-  if (unsettled || !recorded) {
-    // An earlier roll was never confirmed, so its keys never reached receivers: rolling now
-    // would be the second roll they did not see. This run hands out the live pair and keeps
-    // the earlier trigger, so the new one stays a pending change that rolls once the guard
-    // (counted from now) allows it.
-    notify(
-      "warning",
-      `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run hands out the live keys without rolling. Roll them out to every receiver. Until minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed from now, every \`pulumi up\` refuses the pending roll and fails; set the trigger back to keep them green, or set minRollInterval to "0min" once every receiver has these keys.`,
-    );
-    return {
-      outs: { ...settled, trigger: olds.trigger, pendingRollSince: settled.rollObservedAt },
-    };
-  }
+  return { olds, settings, what, user, recorded, live, carried, settled };
+}
+
+/**
+ * An earlier roll was never confirmed, so its keys never reached receivers:
+ * rolling now would be the second roll they did not see. This run hands out
+ * the live pair and keeps the earlier trigger, so the new one stays a pending
+ * change that rolls once the guard (counted from now) allows it.
+ */
+function deferRoll({ olds, settings, what, settled }: KeyRotation): RotationState {
+  notify(
+    "warning",
+    `The trigger change of ${what} is pending: an earlier roll was never confirmed, so this run hands out the live keys without rolling. Roll them out to every receiver. Until minRollInterval (${settings.minRollInterval ?? DEFAULT_MIN_ROLL_INTERVAL}) has passed from now, every \`pulumi up\` refuses the pending roll and fails; set the trigger back to keep them green, or set minRollInterval to "0min" once every receiver has these keys.`,
+  );
+  return { ...settled, trigger: olds.trigger, pendingRollSince: settled.rollObservedAt };
+}
+
+/**
+ * Set: rolls the recorded pair once, or takes the one roll already made since
+ * it was recorded as this rotation's; refuses when the keys moved further.
+ */
+async function setKeys(rotation: KeyRotation, recorded: SigningKeys): Promise<RolledKeys> {
+  const { olds, settings, what, user, live } = rotation;
   let rolled: SigningKeys;
   if (same(live, recorded)) {
     guard(olds, settings, what);
@@ -279,35 +339,44 @@ export async function updateSigningKeys(
       `Refusing to roll ${what}: they changed by more than one roll since this resource recorded them, so receivers may hold neither. Run \`pulumi refresh\` to record the live keys and roll them out to every receiver, then \`pulumi up\`. Nothing was changed.`,
     );
   }
-  const state = compact({
+  return { ...rotation, rolled, rotatedAt: new Date().toISOString() };
+}
+
+/** Test: reads the keys back, for up to 5 seconds, until they are the rolled pair. */
+async function testKeys(rotation: RolledKeys): Promise<void> {
+  const { settings, what, user, rolled } = rotation;
+  if (!verifies(settings)) return;
+  let confirmed = false;
+  const deadline = Date.now() + 5000;
+  let reason = "the keys read back differ from the rolled ones";
+  while (!confirmed && Date.now() < deadline) {
+    try {
+      confirmed = same(await readKeys(user, what, Math.max(1, deadline - Date.now())), rolled);
+    } catch (error) {
+      reason = messageOf(error) ?? "unknown error";
+    }
+    if (!confirmed) await pause(250);
+  }
+  if (confirmed) return;
+  // The roll happened, so it is recorded; keys nobody confirmed are not handed out.
+  const state = finishRotation(rotation);
+  throw partialFailure(
+    `${what} were rolled, but reading them back did not confirm the new pair (${reason}). No keys are handed out; run \`pulumi up\` again to record the live keys (without another roll).`,
+    signingKeysId(state),
+    withoutHandedOut(state),
+  );
+}
+
+/** Finish: the rolled pair recorded and handed out, counted as one more rotation. */
+function finishRotation(rotation: RolledKeys): RotationState {
+  const { olds, settings, user, carried, rolled, rotatedAt } = rotation;
+  return compact({
     ...carried,
     ...settings,
     ...outputsFor(user, rolled),
-    rotatedAt: new Date().toISOString(),
+    rotatedAt,
     rotationCount: (olds.rotationCount ?? 0) + 1,
   }) as RotationState;
-  if (verifies(settings)) {
-    let confirmed = false;
-    const deadline = Date.now() + 5000;
-    let reason = "the keys read back differ from the rolled ones";
-    while (!confirmed && Date.now() < deadline) {
-      try {
-        confirmed = same(await readKeys(user, what, Math.max(1, deadline - Date.now())), rolled);
-      } catch (error) {
-        reason = messageOf(error) ?? "unknown error";
-      }
-      if (!confirmed) await pause(250);
-    }
-    if (!confirmed) {
-      const withoutKeys = withoutHandedOut(state);
-      throw partialFailure(
-        `${what} were rolled, but reading them back did not confirm the new pair (${reason}). No keys are handed out; run \`pulumi up\` again to record the live keys (without another roll).`,
-        signingKeysId(state),
-        withoutKeys,
-      );
-    }
-  }
-  return { outs: state };
 }
 
 /** Refresh records keys rolled elsewhere; a user proven deleted drops the resource. */
