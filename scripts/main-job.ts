@@ -9,7 +9,7 @@
  * verifies, and that no file holds a secret in plaintext. It exits non-zero
  * when any of these promises is broken, so it stays a check.
  */
-import { createHash, createHmac, randomUUID } from "crypto";
+import { qstashSignature } from "../emulator/qstashSignature";
 import { readFileSync, rmSync } from "fs";
 import path from "path";
 import { setTimeout as sleep } from "timers/promises";
@@ -30,27 +30,6 @@ const mask = (secret: string): string => `${secret.slice(0, 4)}…(${secret.leng
 const count = (n: number): string => n.toLocaleString("en-US");
 const percent = (part: number, whole: number): string =>
   whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`;
-
-/**
- * What QStash puts in `Upstash-Signature`: an HS256 JWT over the signing key,
- * issuer "Upstash", subject the destination URL, and the body's SHA-256
- * (base64url) as the `body` claim. The test suite's signer lives inside a
- * test file, which cannot be imported without running it.
- */
-function qstashSignature(key: string, url: string, body: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part({
-    iss: "Upstash",
-    sub: url,
-    exp: now + 300,
-    nbf: now,
-    iat: now,
-    jti: `jwt_${randomUUID()}`,
-    body: createHash("sha256").update(body).digest("base64url"),
-  })}`;
-  return `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`;
-}
 
 /** Whether a receiver holding `keys` accepts a message signed with `signingKey`. */
 async function verifies(keys: SigningKeysEnv, signingKey: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import assert from "assert";
-import { createHash, createHmac, randomUUID } from "crypto";
+import { qstashSignature } from "../../emulator/qstashSignature";
 import { Client, QstashError, Receiver, SignatureError } from "@upstash/qstash";
 import { Redis } from "@upstash/redis";
 import { Index } from "@upstash/vector";
@@ -16,26 +16,6 @@ import { useEmulatorOverHttp } from "./http";
 interface SigningKeys {
   current: string;
   next: string;
-}
-
-/**
- * What QStash puts in `Upstash-Signature`: an HS256 JWT over the signing key,
- * issuer "Upstash", subject the destination URL, and the body's SHA-256
- * (base64url) as the `body` claim.
- */
-function qstashSignature(key: string, url: string, body: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part({
-    iss: "Upstash",
-    sub: url,
-    exp: now + 300,
-    nbf: now,
-    iat: now,
-    jti: `jwt_${randomUUID()}`,
-    body: createHash("sha256").update(body).digest("base64url"),
-  })}`;
-  return `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`;
 }
 
 /** Runs `work` with the QStash client's own console.error lines for refused requests held back. */
