@@ -1,9 +1,9 @@
 // Default import only: a named import makes TypeScript emit an `__importStar`
 // copy of the module, which the closure serializer would then copy by value.
 import axios from "axios";
-import type { AxiosInstance } from "axios";
+import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from "axios";
 import axiosRetry from "axios-retry";
-import { sharedRequestGate } from "./concurrency";
+import { type RequestGate, sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
   messageOf,
@@ -193,168 +193,277 @@ export class UpstashClient {
   }
 
   async call<T>(spec: ApiCall<T>): Promise<T> {
-    const policy: RetryPolicy = { ...DEFAULT_RETRY };
-    for (const [key, value] of Object.entries(this.options.retry ?? {})) {
-      if (typeof value === "number") policy[key as keyof RetryPolicy] = value;
-    }
-    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const idempotent = spec.idempotent ?? spec.method === "GET";
-    const { email, apiKey } = this.options.credentials;
-    // An error body or proxy page may echo the key, the email or the Basic header itself.
-    const secrets = [
-      apiKey,
-      email,
-      Buffer.from(`${email}:${apiKey}`).toString("base64"),
-      ...(spec.secrets ?? []),
-    ];
-    const gate = sharedRequestGate(this.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
-
-    /**
-     * Set when the gate first admits the call; pushed back by later waits at
-     * the gate that other calls caused (see `RetryPolicy.maxTotalMs`).
-     */
-    let deadline: number | undefined;
-    /** Whether an attempt of this call was answered 429: its own holds at the gate count from then on. */
-    let throttledSelf = false;
-    /** The failure of the latest attempt, for the error when the gate would hold a retry too long. */
-    let lastError: unknown;
-    /** Thrown (and recognised by identity) when the gate would hold a retry past the deadline. */
-    const heldPastDeadline = new Error("held at the request gate past the call's deadline");
-    let attempts = 0;
-    /** Whether some attempt may have been carried out without a success answer. */
-    let outcomeUnknown = false;
-    /** The wait retryCondition chose for the retry it allowed. */
-    let nextDelayMs = 0;
-    /** A Retry-After that did not fit in the budget, for the error. */
-    let tooLong: { retryAfterMs: number; remainingMs: number } | undefined;
-    let attemptSignal: AbortSignal | undefined;
-    let releaseSlot: (() => void) | undefined;
-    const freeSlot = (): void => {
-      releaseSlot?.();
-      releaseSlot = undefined;
-    };
-
-    const http: AxiosInstance = axios.create({
-      baseURL: this.options.baseUrl.replace(/\/+$/, ""),
-      auth: { username: email, password: apiKey },
-      headers: { Accept: "application/json" },
-      responseType: "text",
-      transformResponse: [(data: unknown) => data],
-      maxRedirects: 0,
-    });
-    let startedAt = 0;
-    http.interceptors.request.use(async (config) => {
-      const queuedAt = Date.now();
-      const minAttemptMs = Math.min(MIN_ATTEMPT_MS, timeoutMs);
-      const admission = await gate.acquire(
-        throttledSelf && deadline !== undefined
-          ? Math.max(0, deadline - queuedAt - minAttemptMs)
-          : undefined,
-      );
-      if (!admission) throw heldPastDeadline;
-      releaseSlot = admission.release;
-      startedAt = Date.now();
-      if (deadline === undefined) deadline = startedAt + policy.maxTotalMs;
-      // Only waits that other calls caused push the deadline back: once this call has been
-      // throttled, a pause or pacing may be its own doing.
-      else deadline += throttledSelf ? admission.slotWaitMs : startedAt - queuedAt;
-      attempts++;
-      const attemptMs = Math.max(1, Math.min(timeoutMs, deadline - startedAt));
-      // axios' timeout stops counting once bytes flow; the signal bounds the whole attempt.
-      config.timeout = attemptMs;
-      attemptSignal = AbortSignal.timeout(attemptMs);
-      config.signal = attemptSignal;
-      return config;
-    });
-    // Registered before axios-retry so the slot is free while a retry waits.
-    http.interceptors.response.use(
-      (response) => {
-        freeSlot();
-        gate.observe("ok", startedAt);
-        return response;
-      },
-      (error: unknown) => {
-        if (error === heldPastDeadline) return Promise.reject(error);
-        freeSlot();
-        lastError = error;
-        if (axios.isAxiosError(error)) {
-          // The attempt's own deadline fired: a timeout like axios' own.
-          if (error.code === "ERR_CANCELED" && attemptSignal?.aborted) error.code = "ECONNABORTED";
-          const response = error.response;
-          if (response?.status === 429) {
-            throttledSelf = true;
-            const limitSeen = gate.observe("throttled", startedAt);
-            const advertised = retryAfterMs(response.headers["retry-after"]);
-            // Every request waits as Upstash told (but not beyond one call's whole budget), or
-            // briefly if the 429 looks like the rate limit; after a stray one only this call waits.
-            if (advertised !== undefined || limitSeen) {
-              const wait = advertised ?? policy.baseDelayMs;
-              gate.pauseUntil(Date.now() + Math.min(wait, policy.maxTotalMs));
-            }
-          } else if (response) {
-            // Any other answer still passed the rate limit.
-            gate.observe("ok", startedAt);
-          }
-        }
-        if (attemptFailure(error) === "unknown") outcomeUnknown = true;
-        return Promise.reject(error);
-      },
-    );
-    axiosRetry(http, {
-      retries: policy.maxAttempts - 1,
-      shouldResetTimeout: true,
-      retryCondition: (error) => {
-        const failure = attemptFailure(error);
-        if (failure === "final" || (failure === "unknown" && !idempotent)) return false;
-        const advertised = retryAfterMs(error.response?.headers["retry-after"]);
-        const delay =
-          advertised ??
-          Math.min(
-            policy.maxDelayMs,
-            axiosRetry.exponentialDelay(attempts, undefined, policy.baseDelayMs / 2),
-          );
-        const now = Date.now();
-        const remaining = (deadline ?? now) - now;
-        if (now + delay + Math.min(MIN_ATTEMPT_MS, timeoutMs) > (deadline ?? now)) {
-          if (advertised !== undefined) {
-            tooLong = { retryAfterMs: advertised, remainingMs: Math.max(0, remaining) };
-          }
-          return false;
-        }
-        nextDelayMs = delay;
-        return true;
-      },
-      retryDelay: () => nextDelayMs,
-      onRetry: (_retryCount, _error, config) => {
-        // Spent: axios-retry would skip the wait if it saw it aborted; the next attempt sets its own.
-        config.signal = undefined;
-      },
-    });
-
-    let text: string;
-    let contentType: string;
-    try {
-      const response = await http.request<string>({ method: spec.method, url: spec.path });
-      text = typeof response.data === "string" ? response.data : "";
-      contentType = String(response.headers["content-type"] ?? "");
-    } catch (error) {
-      freeSlot();
-      const failure = error === heldPastDeadline && lastError !== undefined ? lastError : error;
-      throw toUpstashError(failure, spec, secrets, { attempts, outcomeUnknown, ...tooLong });
-    }
-
-    let body: unknown;
-    try {
-      body = decodeBody(text, contentType);
-      return spec.parse(body);
-    } catch (error) {
-      const problem = messageOf(error) ?? "unreadable body";
-      throw new UpstashResponseError(
-        { operation: spec.operation, targetId: spec.targetId, status: 200, attempts },
-        redact(problem, secrets),
-      );
-    }
+    const run = startRun(resolvePolicy(this.options.retry), this.options, spec);
+    const secrets = secretsOf(this.options.credentials, spec);
+    const http = transport(run, this.options);
+    const answer = await send(http, run, spec, secrets);
+    const body = decodeAnswer(answer, run, spec, secrets);
+    return parseBody(body, run, spec, secrets);
   }
+}
+
+/** One call on its way through the transport steps; each attempt updates it. */
+interface CallRun {
+  readonly policy: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly idempotent: boolean;
+  readonly gate: RequestGate;
+  /** Thrown (and recognised by identity) when the gate would hold a retry past the deadline. */
+  readonly heldPastDeadline: Error;
+  /**
+   * Set when the gate first admits the call; pushed back by later waits at
+   * the gate that other calls caused (see `RetryPolicy.maxTotalMs`).
+   */
+  deadline: number | undefined;
+  /** Whether an attempt of this call was answered 429: its own holds at the gate count from then on. */
+  throttledSelf: boolean;
+  /** The failure of the latest attempt, for the error when the gate would hold a retry too long. */
+  lastError: unknown;
+  attempts: number;
+  /** Whether some attempt may have been carried out without a success answer. */
+  outcomeUnknown: boolean;
+  /** The wait `decideRetry` chose for the retry it allowed. */
+  nextDelayMs: number;
+  /** A Retry-After that did not fit in the budget, for the error. */
+  tooLong: { retryAfterMs: number; remainingMs: number } | undefined;
+  attemptSignal: AbortSignal | undefined;
+  releaseSlot: (() => void) | undefined;
+  /** When the gate admitted the latest attempt, for what the gate learns from its answer. */
+  startedAt: number;
+}
+
+/** A 2xx answer as it arrived, before it is decoded. */
+interface Answer {
+  text: string;
+  contentType: string;
+}
+
+/** The defaults, with every field the options set as a number taking their place. */
+function resolvePolicy(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY };
+  for (const [key, value] of Object.entries(retry ?? {})) {
+    if (typeof value === "number") policy[key as keyof RetryPolicy] = value;
+  }
+  return policy;
+}
+
+function startRun(
+  policy: RetryPolicy,
+  options: UpstashClientOptions,
+  spec: ApiCall<unknown>,
+): CallRun {
+  return {
+    policy,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    idempotent: spec.idempotent ?? spec.method === "GET",
+    gate: sharedRequestGate(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
+    heldPastDeadline: new Error("held at the request gate past the call's deadline"),
+    deadline: undefined,
+    throttledSelf: false,
+    lastError: undefined,
+    attempts: 0,
+    outcomeUnknown: false,
+    nextDelayMs: 0,
+    tooLong: undefined,
+    attemptSignal: undefined,
+    releaseSlot: undefined,
+    startedAt: 0,
+  };
+}
+
+/** An error body or proxy page may echo the key, the email or the Basic header itself. */
+function secretsOf(credentials: ManagementCredentials, spec: ApiCall<unknown>): string[] {
+  const { email, apiKey } = credentials;
+  return [
+    apiKey,
+    email,
+    Buffer.from(`${email}:${apiKey}`).toString("base64"),
+    ...(spec.secrets ?? []),
+  ];
+}
+
+/**
+ * An axios instance for one call. axios-retry sends every retry through the
+ * instance's interceptors again, so the gate and the classification of each
+ * answer are interceptors rather than steps around `request`.
+ */
+function transport(run: CallRun, options: UpstashClientOptions): AxiosInstance {
+  const { email, apiKey } = options.credentials;
+  const http = axios.create({
+    baseURL: options.baseUrl.replace(/\/+$/, ""),
+    auth: { username: email, password: apiKey },
+    headers: { Accept: "application/json" },
+    responseType: "text",
+    transformResponse: [(data: unknown) => data],
+    maxRedirects: 0,
+  });
+  http.interceptors.request.use((config) => waitForGate(run, config));
+  // Registered before axios-retry so the slot is free while a retry waits.
+  http.interceptors.response.use(
+    (response) => classifyAnswer(run, response),
+    (error: unknown) => classifyFailure(run, error),
+  );
+  axiosRetry(http, {
+    retries: run.policy.maxAttempts - 1,
+    shouldResetTimeout: true,
+    retryCondition: (error) => decideRetry(run, error),
+    retryDelay: () => run.nextDelayMs,
+    onRetry: (_retryCount, _error, config) => {
+      // Spent: axios-retry would skip the wait if it saw it aborted; the next attempt sets its own.
+      config.signal = undefined;
+    },
+  });
+  return http;
+}
+
+async function waitForGate(
+  run: CallRun,
+  config: InternalAxiosRequestConfig,
+): Promise<InternalAxiosRequestConfig> {
+  const queuedAt = Date.now();
+  const minAttemptMs = Math.min(MIN_ATTEMPT_MS, run.timeoutMs);
+  const admission = await run.gate.acquire(
+    run.throttledSelf && run.deadline !== undefined
+      ? Math.max(0, run.deadline - queuedAt - minAttemptMs)
+      : undefined,
+  );
+  if (!admission) throw run.heldPastDeadline;
+  run.releaseSlot = admission.release;
+  run.startedAt = Date.now();
+  if (run.deadline === undefined) run.deadline = run.startedAt + run.policy.maxTotalMs;
+  // Only waits that other calls caused push the deadline back: once this call has been
+  // throttled, a pause or pacing may be its own doing.
+  else run.deadline += run.throttledSelf ? admission.slotWaitMs : run.startedAt - queuedAt;
+  run.attempts++;
+  const attemptMs = Math.max(1, Math.min(run.timeoutMs, run.deadline - run.startedAt));
+  // axios' timeout stops counting once bytes flow; the signal bounds the whole attempt.
+  config.timeout = attemptMs;
+  run.attemptSignal = AbortSignal.timeout(attemptMs);
+  config.signal = run.attemptSignal;
+  return config;
+}
+
+function freeSlot(run: CallRun): void {
+  run.releaseSlot?.();
+  run.releaseSlot = undefined;
+}
+
+function classifyAnswer<R>(run: CallRun, response: R): R {
+  freeSlot(run);
+  run.gate.observe("ok", run.startedAt);
+  return response;
+}
+
+function classifyFailure(run: CallRun, error: unknown): Promise<never> {
+  if (error === run.heldPastDeadline) return Promise.reject(error);
+  freeSlot(run);
+  run.lastError = error;
+  if (axios.isAxiosError(error)) {
+    // The attempt's own deadline fired: a timeout like axios' own.
+    if (error.code === "ERR_CANCELED" && run.attemptSignal?.aborted) error.code = "ECONNABORTED";
+    const response = error.response;
+    if (response?.status === 429) learnFromThrottle(run, response);
+    // Any other answer still passed the rate limit.
+    else if (response) run.gate.observe("ok", run.startedAt);
+  }
+  if (attemptFailure(error) === "unknown") run.outcomeUnknown = true;
+  return Promise.reject(error);
+}
+
+function learnFromThrottle(run: CallRun, response: AxiosResponse): void {
+  run.throttledSelf = true;
+  const limitSeen = run.gate.observe("throttled", run.startedAt);
+  const advertised = retryAfterMs(response.headers["retry-after"]);
+  // Every request waits as Upstash told (but not beyond one call's whole budget), or
+  // briefly if the 429 looks like the rate limit; after a stray one only this call waits.
+  if (advertised !== undefined || limitSeen) {
+    const wait = advertised ?? run.policy.baseDelayMs;
+    run.gate.pauseUntil(Date.now() + Math.min(wait, run.policy.maxTotalMs));
+  }
+}
+
+function decideRetry(run: CallRun, error: AxiosError): boolean {
+  const failure = attemptFailure(error);
+  if (failure === "final" || (failure === "unknown" && !run.idempotent)) return false;
+  const advertised = retryAfterMs(error.response?.headers["retry-after"]);
+  const delay =
+    advertised ??
+    Math.min(
+      run.policy.maxDelayMs,
+      axiosRetry.exponentialDelay(run.attempts, undefined, run.policy.baseDelayMs / 2),
+    );
+  const now = Date.now();
+  const remaining = (run.deadline ?? now) - now;
+  if (now + delay + Math.min(MIN_ATTEMPT_MS, run.timeoutMs) > (run.deadline ?? now)) {
+    if (advertised !== undefined) {
+      run.tooLong = { retryAfterMs: advertised, remainingMs: Math.max(0, remaining) };
+    }
+    return false;
+  }
+  run.nextDelayMs = delay;
+  return true;
+}
+
+/** Every attempt the policy allows; a failure leaves as a typed error holding no request. */
+async function send(
+  http: AxiosInstance,
+  run: CallRun,
+  spec: ApiCall<unknown>,
+  secrets: readonly string[],
+): Promise<Answer> {
+  try {
+    const response = await http.request<string>({ method: spec.method, url: spec.path });
+    return {
+      text: typeof response.data === "string" ? response.data : "",
+      contentType: String(response.headers["content-type"] ?? ""),
+    };
+  } catch (error) {
+    freeSlot(run);
+    const failure =
+      error === run.heldPastDeadline && run.lastError !== undefined ? run.lastError : error;
+    const { attempts, outcomeUnknown, tooLong } = run;
+    throw toUpstashError(failure, spec, secrets, { attempts, outcomeUnknown, ...tooLong });
+  }
+}
+
+function decodeAnswer(
+  answer: Answer,
+  run: CallRun,
+  spec: ApiCall<unknown>,
+  secrets: readonly string[],
+): unknown {
+  try {
+    return decodeBody(answer.text, answer.contentType);
+  } catch (error) {
+    throw unreadable(error, run, spec, secrets);
+  }
+}
+
+function parseBody<T>(
+  body: unknown,
+  run: CallRun,
+  spec: ApiCall<T>,
+  secrets: readonly string[],
+): T {
+  try {
+    return spec.parse(body);
+  } catch (error) {
+    throw unreadable(error, run, spec, secrets);
+  }
+}
+
+/** A 2xx body that could not be decoded or did not parse. */
+function unreadable(
+  error: unknown,
+  run: CallRun,
+  spec: ApiCall<unknown>,
+  secrets: readonly string[],
+): UpstashResponseError {
+  const problem = messageOf(error) ?? "unreadable body";
+  return new UpstashResponseError(
+    { operation: spec.operation, targetId: spec.targetId, status: 200, attempts: run.attempts },
+    redact(problem, secrets),
+  );
 }
 
 /** Retry-After as milliseconds; it may be delta-seconds or an HTTP date. */

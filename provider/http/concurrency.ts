@@ -168,52 +168,85 @@ export function learnFromAnswer(
   // Answers arrive out of start order, so filter rather than trim the front.
   memory.answered = memory.answered.filter((time) => time >= now - RATE_HISTORY_MS);
   if (outcome === "ok") {
-    memory.answered.push(startedAt);
-    const throttled = memory.throttledStart;
-    // Answers still in flight at a learned 429 raise the estimate when they arrive.
-    if (
-      memory.learnedPerWindow === undefined ||
-      throttled === undefined ||
-      startedAt > throttled ||
-      startedAt <= throttled - RATE_WINDOW_MS
-    ) {
-      return false;
-    }
-    const gotThrough = countIn(memory.answered, throttled - RATE_WINDOW_MS, throttled);
-    if (gotThrough > memory.learnedPerWindow) {
-      memory.learnedPerWindow = gotThrough;
-      memory.basePerWindow = Math.max(memory.basePerWindow ?? 0, gotThrough);
-      if (memory.ceilingPerWindow !== undefined) {
-        memory.ceilingPerWindow = Math.max(memory.ceilingPerWindow, gotThrough);
-      }
-    }
+    learnFromOk(memory, startedAt);
     return false;
   }
-
   const previous429 = memory.throttledAt;
   memory.throttledAt = now;
-  const confirmed = previous429 !== undefined && now - previous429 <= RATE_CONFIRM_MS;
-  // What got through in the window before the throttled request is what the limit allows.
-  const gotThrough = countIn(memory.answered, startedAt - RATE_WINDOW_MS, startedAt);
-  if (memory.learnedPerWindow !== undefined) {
-    // Keep the climb made so far; the next step is a whole window away again.
-    climb(memory, now);
-    memory.raisedAt = now;
-    const paced =
-      startedAt >= (memory.learnedAt ?? Infinity) &&
-      gotThrough * 2 >= (memory.basePerWindow ?? memory.learnedPerWindow);
-    if (paced) {
-      memory.throttledStart = startedAt;
-      if (gotThrough > 0 && gotThrough < memory.learnedPerWindow) {
-        memory.learnedPerWindow = gotThrough;
-        memory.basePerWindow = gotThrough;
-      }
-      if (confirmed) memory.ceilingPerWindow = memory.learnedPerWindow;
-      return true;
+  const throttle: Throttle = {
+    startedAt,
+    now,
+    confirmed: previous429 !== undefined && now - previous429 <= RATE_CONFIRM_MS,
+    // What got through in the window before the throttled request is what the limit allows.
+    gotThrough: countIn(memory.answered, startedAt - RATE_WINDOW_MS, startedAt),
+  };
+  if (learnFromPacedThrottle(memory, throttle)) return true;
+  if (!throttle.confirmed) return false;
+  learnConfirmedRate(memory, throttle);
+  return true;
+}
+
+/** A 429 as `learnFromAnswer` weighs it. */
+interface Throttle {
+  startedAt: number;
+  now: number;
+  /** Whether it came less than `RATE_CONFIRM_MS` after another 429. */
+  confirmed: boolean;
+  /** OK answers to requests started in the window before it. */
+  gotThrough: number;
+}
+
+function learnFromOk(memory: RateMemory, startedAt: number): void {
+  memory.answered.push(startedAt);
+  const throttled = memory.throttledStart;
+  // Answers still in flight at a learned 429 raise the estimate when they arrive.
+  if (
+    memory.learnedPerWindow === undefined ||
+    throttled === undefined ||
+    startedAt > throttled ||
+    startedAt <= throttled - RATE_WINDOW_MS
+  ) {
+    return;
+  }
+  const gotThrough = countIn(memory.answered, throttled - RATE_WINDOW_MS, throttled);
+  if (gotThrough > memory.learnedPerWindow) {
+    memory.learnedPerWindow = gotThrough;
+    memory.basePerWindow = Math.max(memory.basePerWindow ?? 0, gotThrough);
+    if (memory.ceilingPerWindow !== undefined) {
+      memory.ceilingPerWindow = Math.max(memory.ceilingPerWindow, gotThrough);
     }
   }
-  if (!confirmed) return false;
+}
+
+/**
+ * A 429 with a rate learned: the climb restarts, and a request paced by that
+ * rate after a window in which at least half of it got through lowers it to
+ * what got through (and, when confirmed, stops the climb there). Returns
+ * whether the 429 was taken as a sign of the limit.
+ */
+function learnFromPacedThrottle(memory: RateMemory, throttle: Throttle): boolean {
+  if (memory.learnedPerWindow === undefined) return false;
+  const { startedAt, gotThrough } = throttle;
+  // Keep the climb made so far; the next step is a whole window away again.
+  climb(memory, throttle.now);
+  memory.raisedAt = throttle.now;
+  const paced =
+    startedAt >= (memory.learnedAt ?? Infinity) &&
+    gotThrough * 2 >= (memory.basePerWindow ?? memory.learnedPerWindow);
+  if (!paced) return false;
   memory.throttledStart = startedAt;
+  if (gotThrough > 0 && gotThrough < memory.learnedPerWindow) {
+    memory.learnedPerWindow = gotThrough;
+    memory.basePerWindow = gotThrough;
+  }
+  if (throttle.confirmed) memory.ceilingPerWindow = memory.learnedPerWindow;
+  return true;
+}
+
+/** A confirmed 429 not weighed against a paced rate: what got through becomes the rate. */
+function learnConfirmedRate(memory: RateMemory, throttle: Throttle): void {
+  const { gotThrough, now } = throttle;
+  memory.throttledStart = throttle.startedAt;
   // Nothing got through: no evidence of a rate yet, Retry-After alone paces.
   if (gotThrough > 0) {
     memory.learnedPerWindow = gotThrough;
@@ -224,7 +257,6 @@ export function learnFromAnswer(
       memory.ceilingPerWindow = gotThrough;
     }
   }
-  return true;
 }
 
 interface GateState {
