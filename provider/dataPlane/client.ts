@@ -8,6 +8,7 @@ import { setTimeout as pause } from "timers/promises";
 // Default import only: a named import makes TypeScript emit an `__importStar`
 // copy of the module, which the closure serializer would then copy by value.
 import axios from "axios";
+import type { AxiosResponse } from "axios";
 import { apiBaseUrl, dataPlaneOverride, isLoopbackHost } from "../apiUrl";
 import {
   CredentialsConfigurationError,
@@ -185,83 +186,158 @@ function codeForStatus(status: number): DataPlaneErrorCode {
  * only with `retryUnauthorized`. Every wait fits in the budget.
  */
 export async function dataPlaneRequest(call: DataPlaneCall): Promise<unknown> {
-  const url = dataPlaneUrl(call.host, call.path);
-  const secrets = [call.token, ...(call.secrets ?? [])];
-  const idempotent = call.idempotent ?? call.method === "GET";
-  const deadline = Date.now() + (call.budgetMs ?? envMs("UPSTASH_API_MAX_TOTAL_MS", 60_000));
-  const attemptMs = envMs("UPSTASH_API_TIMEOUT_MS", 30_000);
-  const baseMs = envMs("UPSTASH_API_RETRY_BASE_MS", 250);
-  let outcomeUnknown = false;
+  const run = resolveRun(call);
   for (let attempts = 1; ; attempts++) {
-    const timeout = Math.max(1, Math.min(attemptMs, deadline - Date.now()));
-    let failure: { code: DataPlaneErrorCode; status?: number; said?: string; detail?: string };
-    let retry: boolean;
-    let waitMs = Math.min(20_000, baseMs * 2 ** (attempts - 1));
-    try {
-      const response = await axios.request<string>({
-        method: call.method,
-        url,
-        headers: {
-          Authorization: `Bearer ${call.token}`,
-          Accept: "application/json",
-          ...(call.body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        data: call.body === undefined ? undefined : JSON.stringify(call.body),
-        timeout,
-        signal: AbortSignal.timeout(timeout),
-        responseType: "text",
-        transformResponse: [(data: unknown) => data],
-        validateStatus: () => true,
-        maxRedirects: 0,
-      });
-      const text = typeof response.data === "string" ? response.data : "";
-      const status = response.status;
-      if (status >= 200 && status < 300) {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          throw new DataPlaneError("malformed_response", {
-            operation: call.operation,
-            host: call.host,
-            status,
-            detail: "the body is not JSON",
-            attempts,
-            outcomeUnknown: false,
-          });
-        }
-      }
-      failure = { code: codeForStatus(status), status, said: saidIn(text, secrets) };
-      if (status >= 500) outcomeUnknown = true;
-      const retryAfter = Number(response.headers["retry-after"]);
-      if (status === 429 && Number.isFinite(retryAfter)) waitMs = retryAfter * 1000;
-      retry =
-        status === 429 ||
-        (status >= 500 && idempotent) ||
-        ((status === 401 || status === 403) && call.retryUnauthorized === true);
-    } catch (error) {
-      if (isDataPlaneError(error)) throw error;
-      const code = String((error as { code?: unknown }).code ?? "");
-      const cause = String((error as { cause?: { code?: unknown } }).cause?.code ?? "");
-      const notSent = NOT_SENT.includes(code) || NOT_SENT.includes(cause);
-      const timedOut = ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code);
-      if (!notSent) outcomeUnknown = true;
-      failure = {
-        code: timedOut ? "timeout" : "network",
-        detail: code || redact(messageOf(error) ?? "", secrets) || undefined,
-      };
-      retry = notSent || idempotent;
-    }
-    if (!retry || Date.now() + waitMs + Math.min(100, attemptMs) > deadline) {
-      throw new DataPlaneError(failure.code, {
-        operation: call.operation,
-        host: call.host,
-        status: failure.status,
-        upstashMessage: failure.said,
-        detail: failure.detail,
-        attempts,
-        outcomeUnknown,
-      });
-    }
-    await pause(waitMs);
+    const outcome = await attempt(run, attempts);
+    if (outcome.succeeded) return decodeAnswer(run, outcome, attempts);
+    if (mustGiveUp(run, outcome)) throw failedCall(run, outcome.failure, attempts);
+    await pause(outcome.waitMs);
   }
+}
+
+/** One data-plane call: what it sends where, and how long it may keep trying. */
+interface DataPlaneRun {
+  readonly call: DataPlaneCall;
+  readonly url: string;
+  readonly secrets: readonly (string | undefined)[];
+  readonly idempotent: boolean;
+  readonly deadline: number;
+  readonly attemptMs: number;
+  readonly baseMs: number;
+  /** Whether some attempt may have been carried out without a success answer. */
+  outcomeUnknown: boolean;
+}
+
+/** Why an attempt failed, in the terms of a `DataPlaneError`. */
+interface Failure {
+  code: DataPlaneErrorCode;
+  status?: number;
+  said?: string;
+  detail?: string;
+}
+
+/** How one attempt ended: a 2xx to decode, or a failure and whether (and when) to repeat it. */
+type Attempt =
+  | { succeeded: true; status: number; text: string }
+  | { succeeded: false; failure: Failure; retry: boolean; waitMs: number };
+
+function resolveRun(call: DataPlaneCall): DataPlaneRun {
+  return {
+    call,
+    url: dataPlaneUrl(call.host, call.path),
+    secrets: [call.token, ...(call.secrets ?? [])],
+    idempotent: call.idempotent ?? call.method === "GET",
+    deadline: Date.now() + (call.budgetMs ?? envMs("UPSTASH_API_MAX_TOTAL_MS", 60_000)),
+    attemptMs: envMs("UPSTASH_API_TIMEOUT_MS", 30_000),
+    baseMs: envMs("UPSTASH_API_RETRY_BASE_MS", 250),
+    outcomeUnknown: false,
+  };
+}
+
+async function attempt(run: DataPlaneRun, attempts: number): Promise<Attempt> {
+  const timeout = Math.max(1, Math.min(run.attemptMs, run.deadline - Date.now()));
+  const backoffMs = Math.min(20_000, run.baseMs * 2 ** (attempts - 1));
+  try {
+    const response = await send(run, timeout);
+    return classifyAnswer(run, response, backoffMs);
+  } catch (error) {
+    return classifyFailure(run, error, backoffMs);
+  }
+}
+
+function send(run: DataPlaneRun, timeout: number): Promise<AxiosResponse<string>> {
+  const { call } = run;
+  return axios.request<string>({
+    method: call.method,
+    url: run.url,
+    headers: {
+      Authorization: `Bearer ${call.token}`,
+      Accept: "application/json",
+      ...(call.body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    data: call.body === undefined ? undefined : JSON.stringify(call.body),
+    timeout,
+    signal: AbortSignal.timeout(timeout),
+    responseType: "text",
+    transformResponse: [(data: unknown) => data],
+    validateStatus: () => true,
+    maxRedirects: 0,
+  });
+}
+
+function classifyAnswer(
+  run: DataPlaneRun,
+  response: AxiosResponse<string>,
+  backoffMs: number,
+): Attempt {
+  const text = typeof response.data === "string" ? response.data : "";
+  const status = response.status;
+  if (status >= 200 && status < 300) return { succeeded: true, status, text };
+  const failure = { code: codeForStatus(status), status, said: saidIn(text, run.secrets) };
+  if (status >= 500) run.outcomeUnknown = true;
+  const retryAfter = Number(response.headers["retry-after"]);
+  return {
+    succeeded: false,
+    failure,
+    waitMs: status === 429 && Number.isFinite(retryAfter) ? retryAfter * 1000 : backoffMs,
+    retry:
+      status === 429 ||
+      (status >= 500 && run.idempotent) ||
+      ((status === 401 || status === 403) && run.call.retryUnauthorized === true),
+  };
+}
+
+/** No answer at all: whether it reached the server decides whether a retry is safe. */
+function classifyFailure(run: DataPlaneRun, error: unknown, backoffMs: number): Attempt {
+  const code = String((error as { code?: unknown }).code ?? "");
+  const cause = String((error as { cause?: { code?: unknown } }).cause?.code ?? "");
+  const notSent = NOT_SENT.includes(code) || NOT_SENT.includes(cause);
+  const timedOut = ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code);
+  if (!notSent) run.outcomeUnknown = true;
+  return {
+    succeeded: false,
+    failure: {
+      code: timedOut ? "timeout" : "network",
+      detail: code || redact(messageOf(error) ?? "", run.secrets) || undefined,
+    },
+    retry: notSent || run.idempotent,
+    waitMs: backoffMs,
+  };
+}
+
+function mustGiveUp(run: DataPlaneRun, outcome: { retry: boolean; waitMs: number }): boolean {
+  return (
+    !outcome.retry || Date.now() + outcome.waitMs + Math.min(100, run.attemptMs) > run.deadline
+  );
+}
+
+function decodeAnswer(
+  run: DataPlaneRun,
+  answer: { status: number; text: string },
+  attempts: number,
+): unknown {
+  try {
+    return JSON.parse(answer.text) as unknown;
+  } catch {
+    throw new DataPlaneError("malformed_response", {
+      operation: run.call.operation,
+      host: run.call.host,
+      status: answer.status,
+      detail: "the body is not JSON",
+      attempts,
+      outcomeUnknown: false,
+    });
+  }
+}
+
+function failedCall(run: DataPlaneRun, failure: Failure, attempts: number): DataPlaneError {
+  return new DataPlaneError(failure.code, {
+    operation: run.call.operation,
+    host: run.call.host,
+    status: failure.status,
+    upstashMessage: failure.said,
+    detail: failure.detail,
+    attempts,
+    outcomeUnknown: run.outcomeUnknown,
+  });
 }

@@ -83,17 +83,60 @@ const replyText = (error: unknown): string | undefined => {
   return name === "ReplyError" && typeof message === "string" ? message : undefined;
 };
 
+/** One connection of an attempt, and what happened on it so far. */
+interface Session {
+  readonly client: RedisClient;
+  stage: "connect" | "auth" | "ping";
+  /** The latest `error` event: it carries the socket's code, which the rejection does not. */
+  lastError: unknown;
+  /** Whether the attempt's overall timer ended it. */
+  timedOut: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** One connection: connect, `AUTH`, `PING`, disconnect, within `timeoutMs`. */
 async function attempt(
   connection: RedisConnection,
   timeoutMs: number,
   secrets: readonly string[],
 ): Promise<Attempt> {
+  const session = open(connection, timeoutMs);
+  try {
+    await connect(session);
+    await authenticate(session, connection);
+    return await ping(session);
+  } catch (error) {
+    return failedAttempt(session, error, timeoutMs, secrets);
+  } finally {
+    close(session);
+  }
+}
+
+function open(connection: RedisConnection, timeoutMs: number): Session {
+  const session: Session = {
+    client: redisClient(connection, timeoutMs),
+    stage: "connect",
+    lastError: undefined,
+    timedOut: false,
+    timer: undefined,
+  };
+  session.client.on("error", (error: unknown) => {
+    session.lastError = error;
+  });
+  // Connect, AUTH and PING each have their own timeout; this bounds all three together.
+  session.timer = setTimeout(() => {
+    session.timedOut = true;
+    session.client.disconnect();
+  }, timeoutMs);
+  return session;
+}
+
+function redisClient(connection: RedisConnection, timeoutMs: number): RedisClient {
   // Required here, not at module load: only proving a password needs it, and the dynamic
   // provider's serialized text then names ioredis instead of pulling it in when it loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Redis } = require("ioredis") as typeof import("ioredis");
-  const client: RedisClient = new Redis({
+  return new Redis({
     host: connection.host,
     port: connection.port,
     ...(connection.tls
@@ -107,7 +150,7 @@ async function attempt(
     enableReadyCheck: false,
     disableClientInfo: true,
     maintNotifications: "disabled",
-    // One connection, never re-established: attempts are paced by the loop below.
+    // One connection, never re-established: attempts are paced by `proveRedisUrl`.
     retryStrategy: () => null,
     reconnectOnError: () => false,
     maxRetriesPerRequest: 0,
@@ -116,64 +159,72 @@ async function attempt(
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
   });
-  let lastError: unknown;
-  client.on("error", (error: unknown) => {
-    lastError = error;
-  });
-  let timedOut = false;
-  // Connect, AUTH and PING each have their own timeout; this bounds all three together.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    client.disconnect();
-  }, timeoutMs);
-  let stage: "connect" | "auth" | "ping" = "connect";
-  try {
-    await client.connect();
-    stage = "auth";
-    await client.auth(connection.username, connection.password);
-    stage = "ping";
-    const pong = await client.ping();
-    if (pong === "PONG") return { proven: true };
+}
+
+function connect(session: Session): Promise<void> {
+  return session.client.connect();
+}
+
+function authenticate(session: Session, connection: RedisConnection): Promise<"OK"> {
+  session.stage = "auth";
+  return session.client.auth(connection.username, connection.password);
+}
+
+async function ping(session: Session): Promise<Attempt> {
+  session.stage = "ping";
+  const pong = await session.client.ping();
+  if (pong === "PONG") return { proven: true };
+  return {
+    proven: false,
+    code: "malformed_response",
+    detail: "PING did not answer PONG",
+    retry: false,
+  };
+}
+
+function close(session: Session): void {
+  clearTimeout(session.timer);
+  session.client.disconnect();
+}
+
+function failedAttempt(
+  session: Session,
+  error: unknown,
+  timeoutMs: number,
+  secrets: readonly string[],
+): Attempt {
+  const said = replyText(error);
+  if (said !== undefined) return refusal(said, session.stage, secrets);
+  const code = String((session.lastError as { code?: unknown } | undefined)?.code ?? "");
+  if (session.timedOut || /timed out/i.test(String((error as { message?: unknown }).message))) {
     return {
       proven: false,
-      code: "malformed_response",
-      detail: "PING did not answer PONG",
-      retry: false,
-    };
-  } catch (error) {
-    const said = replyText(error);
-    if (said !== undefined) {
-      const words = redactTokenLike(redact(said.replace(/\s+/g, " "), secrets)).slice(0, 200);
-      // NOPERM: the user may not run PING, but AUTH already accepted the password.
-      if (stage === "ping" && /^NOPERM\b/.test(said)) return { proven: true };
-      if (TRANSIENT.test(said))
-        return { proven: false, code: "server_error", said: words, retry: true };
-      // A fresh password may not have reached every node yet: asked again within the budget.
-      const refused = /^(WRONGPASS|NOAUTH)\b/.test(said) || /invalid password/i.test(said);
-      return refused
-        ? { proven: false, code: "unauthorized", said: words, retry: true }
-        : { proven: false, code: "bad_request", said: words, retry: false };
-    }
-    const code = String((lastError as { code?: unknown } | undefined)?.code ?? "");
-    if (timedOut || /timed out/i.test(String((error as { message?: unknown }).message))) {
-      return {
-        proven: false,
-        code: "timeout",
-        detail: `no answer within ${timeoutMs} ms`,
-        retry: true,
-      };
-    }
-    const stageText = { connect: "connecting", auth: "AUTH", ping: "PING" }[stage];
-    return {
-      proven: false,
-      code: /ETIMEDOUT/.test(code) ? "timeout" : "network",
-      detail: code ? `${code} while ${stageText}` : `the connection closed during ${stageText}`,
+      code: "timeout",
+      detail: `no answer within ${timeoutMs} ms`,
       retry: true,
     };
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
   }
+  const stageText = { connect: "connecting", auth: "AUTH", ping: "PING" }[session.stage];
+  return {
+    proven: false,
+    code: /ETIMEDOUT/.test(code) ? "timeout" : "network",
+    detail: code ? `${code} while ${stageText}` : `the connection closed during ${stageText}`,
+    retry: true,
+  };
+}
+
+/** The server's error reply: what it says about the password, the user or the server. */
+function refusal(said: string, stage: Session["stage"], secrets: readonly string[]): Attempt {
+  const words = redactTokenLike(redact(said.replace(/\s+/g, " "), secrets)).slice(0, 200);
+  // NOPERM: the user may not run PING, but AUTH already accepted the password.
+  if (stage === "ping" && /^NOPERM\b/.test(said)) return { proven: true };
+  if (TRANSIENT.test(said))
+    return { proven: false, code: "server_error", said: words, retry: true };
+  // A fresh password may not have reached every node yet: asked again within the budget.
+  const refused = /^(WRONGPASS|NOAUTH)\b/.test(said) || /invalid password/i.test(said);
+  return refused
+    ? { proven: false, code: "unauthorized", said: words, retry: true }
+    : { proven: false, code: "bad_request", said: words, retry: false };
 }
 
 /**
