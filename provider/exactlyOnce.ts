@@ -88,6 +88,20 @@ function withLateLandingNote(error: Error): Error {
 }
 
 /**
+ * When a change sent with an unknown outcome at `since` can no longer land. A
+ * time ahead of this machine's clock (another machine's skew) counts as now,
+ * so that a skewed state cannot block runs for longer than the window.
+ */
+export function lateLandingEnd(since: string | undefined): number | undefined {
+  const sentAt = since ? Date.parse(since) : Number.NaN;
+  return Number.isNaN(sentAt) ? undefined : Math.min(sentAt, Date.now()) + lateLandingWindowMs();
+}
+
+/** Whether a change sent with an unknown outcome at `since` may still land. */
+export const mayStillLandNow = (since: string | undefined): boolean =>
+  (lateLandingEnd(since) ?? 0) > Date.now();
+
+/**
  * Before a run sends again what an earlier run sent with an unknown outcome at
  * `since`: reads until the earlier change is seen (`landed`) or can no longer
  * land, so that it never lands after its replacement. Returns the last reading.
@@ -99,9 +113,8 @@ export async function outwaitLateLanding<Reading>(
   read: () => Promise<Reading>,
   landed: (reading: Reading) => boolean,
 ): Promise<Reading> {
-  const sentAt = since ? Date.parse(since) : Number.NaN;
-  if (Number.isNaN(sentAt)) return reading;
-  const until = sentAt + lateLandingWindowMs();
+  const until = lateLandingEnd(since);
+  if (until === undefined) return reading;
   let told = false;
   while (!landed(reading) && Date.now() < until) {
     if (!told) {

@@ -13,6 +13,7 @@ import {
   partialFailure as partialFailureOf,
   revocationRequested,
   sameJson,
+  sameProviderCode,
   settingsOf,
   verifies,
   withoutHandedOut,
@@ -26,7 +27,7 @@ import { dataPlaneBase, isDataPlaneError } from "./dataPlane/client";
 import { sha256 as tokenDigest } from "./digest";
 import { proveHandOut } from "./dataPlane/verify";
 import type { UpstashClient } from "./http/client";
-import { outwaitLateLanding } from "./exactlyOnce";
+import { mayStillLandNow, outwaitLateLanding } from "./exactlyOnce";
 import { statusOf } from "./status";
 import { messageOf, PortableError } from "./http/errors";
 import { checkInputs } from "./inputs";
@@ -295,13 +296,18 @@ export async function diffRotation(olds: RotationState, news: Inputs): Promise<d
     olds.pendingRotation !== undefined ||
     // Credentials a refresh found changed outside Pulumi reach dependents through an update.
     olds.changedOutsideAt !== undefined ||
+    // A change whose outcome is unknown is settled by an update, whatever the trigger.
+    olds.unknownOutcomeAt !== undefined ||
     (olds.aclPasswords?.retired?.length ?? 0) > 0 ||
     // A password recorded by a failed run reaches consumers only through an update.
     olds.aclPasswords?.undelivered === true;
   return {
     changes: replaces.length > 0 || triggerChanged || settingsChanged,
     replaces,
-    deleteBeforeReplace: false,
+    // A change of the old resource that may still land would kill what the replacement hands
+    // out: the old one goes first, and its delete waits until the change can no longer land.
+    // (`--replace` and `replacementTrigger` replace with no key named here, so this is unconditional.)
+    deleteBeforeReplace: mayStillLandNow(olds.unknownOutcomeAt),
   };
 }
 
@@ -410,9 +416,12 @@ async function rotateConcealed(
 ): Promise<RotationState> {
   if (olds.token === undefined) {
     // Whether the earlier reset landed cannot be read, and nobody holds what it issued.
+    const lost = olds.pendingRotation
+      ? "the ones of the rotation left unfinished"
+      : "the live ones, which replaced those reset outside Pulumi,";
     notify(
       "warning",
-      `${describeTarget(settings.target as ResetTarget)} has Credential Protection, so its credentials are shown only in a reset's answer: the ones of the rotation left unfinished cannot be read back. Resetting once more; consumers get the new credentials from this \`pulumi up\`.`,
+      `${describeTarget(settings.target as ResetTarget)} has Credential Protection, so its credentials are shown only in a reset's answer: ${lost} cannot be read back. Resetting once more; consumers get the new credentials from this \`pulumi up\`.`,
     );
     const previous = olds.pendingRotation
       ? { ...olds, rotationCount: olds.rotationCount - 1 }
@@ -487,10 +496,14 @@ async function readAny(
   if (unchanged) return { id, props };
   // Settling a pending reset records credentials nobody has handed out yet: prove them first,
   // as the update would (a rejected one fails the refresh and leaves the state as it was).
-  if (pendingRotation !== undefined && !stillOwed && props.token === undefined) {
+  const changedOutside = props.token !== undefined && props.token !== live.token;
+  // Credentials changed outside Pulumi are handed out by the next `up` too: proven the same way.
+  if (
+    (pendingRotation !== undefined && !stillOwed && props.token === undefined) ||
+    changedOutside
+  ) {
     await proveIssued(props, live);
   }
-  const changedOutside = props.token !== undefined && props.token !== live.token;
   if (changedOutside) {
     notify(
       "warning",
@@ -555,12 +568,31 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   if (props.target && isAclTarget(props.target)) return deleteAcl(props);
   // Signing keys: nothing to revoke (check allows only onDelete "keep").
   if (props.target?.type === "qstash-signing-keys") return;
-  if ((props.onDelete ?? "keep") !== "rotate") return;
   const target = props.target as ResetTarget;
+  const client = clientFor(props);
+  const what = describeTarget(target);
+  const read = () => readTarget(client, target, recordOf(props));
+  if (mayStillLandNow(props.unknownOutcomeAt)) {
+    await outwaitLateLanding(
+      props.unknownOutcomeAt,
+      `The reset of ${what}`,
+      await read(),
+      read,
+      (live) =>
+        live === undefined ? true : !live.concealed && !stillPrevious(props.pendingRotation, live),
+    );
+  }
+  if ((props.onDelete ?? "keep") !== "rotate") return;
+  let before: IssuedCredentials | undefined;
   try {
-    const client = clientFor(props);
-    const live = await readTarget(client, target, recordOf(props));
+    const live = await read();
     if (!live) return; // proven deleted: its credentials died with it
+    before = live;
+    if (live.concealed && props.token === undefined && props.pendingRotation?.previousHandedOut) {
+      throw new PortableError(
+        `the database has Credential Protection and the last rotation did not finish, so whether the credentials this resource handed out before it still work cannot be told (their token was not kept). Nothing was reset: a reset now could kill a replacement's credentials. If no other resource hands out this database's credentials, reset them in the Upstash console, then run \`pulumi destroy\` again.`,
+      );
+    }
     // Whether the live credentials are the ones this resource last handed out. After a
     // partial failure its outputs carry none; the pending marker says what it had handed out.
     const handedOut = live.concealed
@@ -575,6 +607,26 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   } catch (error) {
     // The reset took effect and only its answer is unread: the credentials are dead.
     if (isRotatedButUnread(error)) return;
+    if (mayStillLand(error) && before !== undefined && !before.concealed) {
+      // Seen within the window, the revocation happened; unseen, it can no longer land.
+      const sent = before;
+      const after = await outwaitLateLanding(
+        new Date().toISOString(),
+        `The reset of ${what}`,
+        sent,
+        async () => (await read()) ?? sent,
+        (live) => live.token !== sent.token,
+      );
+      if (after.token !== sent.token) return;
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(
+        `onDelete "rotate": the reset of ${what} ${
+          error.name === "ResetNotObservedError"
+            ? "was answered, but Upstash still reports the previous credentials"
+            : `got no clear answer (${messageOf(error.cause) ?? "none"})`
+        }, and it was not seen to land before it no longer could, so the credentials this resource handed out still work. Run \`pulumi destroy\` again: it resets them once.`,
+      );
+    }
     // A reset that may still land: a retried delete reads first and never resets twice.
     const retry = isUnrecordedRotation(error)
       ? " To finish the delete, run `pulumi destroy` (or `pulumi up`) again: it reads the live credentials and resets only if they are still the ones this resource handed out."
@@ -582,9 +634,60 @@ export async function deleteRotation(props: RotationState): Promise<void> {
     // No `cause`: only the message of our own typed errors is safe to carry along.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(
-      `onDelete "rotate": could not rotate the credentials of ${describeTarget(target)}: ${
+      `onDelete "rotate": could not rotate the credentials of ${what}: ${
         messageOf(error) ?? "unknown error"
       }${retry}`,
     );
   }
 }
+
+/*
+ * The provider itself, under the names the dynamic-provider host calls: this
+ * module's exports are the object `CredentialRotation` hands to Pulumi
+ * (rotationProvider.ts), so an installed package stores only
+ * `require(".../dist/provider/operations.js")`, about 240 bytes where a
+ * forwarder of its own took 2.4 KB, twice per resource, in every checkpoint
+ * write. These names join the compatibility promise above.
+ */
+
+export async function configure(request: dynamic.ConfigureRequest): Promise<void> {
+  return configureProvider(request);
+}
+
+export async function check(_olds: Inputs, news: Inputs): Promise<dynamic.CheckResult<Inputs>> {
+  return checkRotation(news);
+}
+
+/** A stored text of an earlier version runs the same code as this one: upgrading is no change. */
+export async function diff(
+  _id: string,
+  olds: RotationState,
+  news: Inputs,
+): Promise<dynamic.DiffResult> {
+  const sameCode = sameProviderCode(olds.__provider, news.__provider);
+  return diffRotation(olds, sameCode ? { ...news, __provider: olds.__provider } : news);
+}
+
+export async function create(inputs: Inputs): Promise<dynamic.CreateResult<RotationState>> {
+  return createRotation(inputs);
+}
+
+export async function update(
+  _id: string,
+  olds: RotationState,
+  news: Inputs,
+): Promise<dynamic.UpdateResult<RotationState>> {
+  return updateRotation(olds, news);
+}
+
+export async function read(
+  id: string,
+  props?: RotationState,
+): Promise<dynamic.ReadResult<RotationState>> {
+  return readRotation(id, props);
+}
+
+async function deleteResource(_id: string, props: RotationState): Promise<void> {
+  return deleteRotation(props);
+}
+export { deleteResource as delete };

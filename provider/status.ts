@@ -75,5 +75,7 @@ export function statusOf(state: StatusInput): string {
   if (state.changedOutsideAt) {
     return `The credentials were changed outside Pulumi (seen at ${state.changedOutsideAt}); the state holds the live ones. Run \`pulumi up\` to pass them on to stack outputs and dependents.`;
   }
-  return `Credentials current: rotated by this resource at ${state.rotatedAt} (rotation ${state.rotationCount ?? 0}).`;
+  return (state.rotationCount ?? 0) === 0
+    ? "Credentials current: read from Upstash; this resource has not rotated them."
+    : `Credentials current and proven; this resource's last rotation was at ${state.rotatedAt} (rotation ${state.rotationCount}).`;
 }

@@ -25,7 +25,7 @@ import {
 } from "../common";
 import { dataPlaneBase, isDataPlaneError } from "../dataPlane/client";
 import { sha256 } from "../digest";
-import { outwaitLateLanding, sendOnce } from "../exactlyOnce";
+import { mayStillLandNow, outwaitLateLanding, sendOnce } from "../exactlyOnce";
 import { aclUserInfo, redisCommand, type AclUserInfo } from "../dataPlane/redis";
 import { proveHandOut } from "../dataPlane/verify";
 import type { UpstashClient } from "../http/client";
@@ -560,10 +560,12 @@ function unknownFate(rotation: AclRotation, cause: string, mayStillLand = false)
   const { ctx, settings, previous, mode, creating, hash } = rotation;
   // A revoke may have killed the old credentials, and a user that had to be recreated
   // took them with it when it went.
+  // An earlier marker is settled by now; only this change's own may be recorded below.
+  const { unknownOutcomeAt: _settled, ...earlier } = previous ?? {};
   const kept = previous
     ? mode === "revoke" || creating
-      ? withoutHandedOut(previous)
-      : previous
+      ? withoutHandedOut(earlier)
+      : earlier
     : { ...settings, rotatedAt: "", rotationCount: 0 };
   // Only a rotation on an existing user sent no rules: its recorded target is still right.
   // Any other records none, so the next `up` applies whichever rules the program gives
@@ -668,7 +670,9 @@ async function outwaitPasswordChange(
     `The password change of ${ctx.what}`,
     await getUser(ctx),
     () => getUser(ctx),
-    (info) => retired.some((hash) => info?.passwords.includes(hash) === true),
+    // The change's own password is the one its failed run appended last: an older leftover
+    // still on the user says nothing about whether this change landed.
+    (info) => info?.passwords.includes(retired[retired.length - 1]) === true,
   );
 }
 
@@ -792,8 +796,16 @@ export async function readAcl(
  * this resource's passwords. Fails loudly when that cannot be done.
  */
 export async function deleteAcl(props: RotationState): Promise<void> {
-  if ((props.onDelete ?? "keep") !== "rotate") return;
   const target = aclTargetOf(props);
+  // A replacement creates once this delete is done: nothing of it may die by a late landing.
+  if (mayStillLandNow(props.unknownOutcomeAt)) {
+    const ctx = await contextFor(clientFor(props), target, false);
+    if (ctx) {
+      const retired = props.aclPasswords?.retired ?? [];
+      await outwaitPasswordChange(ctx, props.unknownOutcomeAt!, retired);
+    }
+  }
+  if ((props.onDelete ?? "keep") !== "rotate") return;
   try {
     const ctx = await contextFor(clientFor(props), target, false);
     if (!ctx) return; // the database is gone, and its users with it

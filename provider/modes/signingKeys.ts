@@ -244,12 +244,21 @@ export async function updateSigningKeys(
   const unsettled = olds.currentSigningKey === undefined || olds.nextSigningKey === undefined;
   // Cleared here: a pending roll that is still pending is marked again below.
   const { unknownOutcomeAt: _unknown, pendingRollSince: _pending, ...kept } = withoutSettings(olds);
-  if (!triggerChanged && !unsettled) return { outs: { ...kept, ...settings } as RotationState };
+  // A roll whose outcome is unknown is settled even when the trigger went back: it may have landed.
+  const unknown = olds.unknownOutcomeAt !== undefined;
+  if (!triggerChanged && !unsettled && !unknown) {
+    return { outs: { ...kept, ...settings } as RotationState };
+  }
   // Settle: the live keys, once a roll an earlier run sent without an answer can no longer land,
   // so this run neither misses it nor rolls on top of it; keys an unconfirmed roll left unrecorded
   // are recorded. It only reads: a failure leaves the state as it was, and the next `pulumi up`
   // settles again.
-  const rotation = await settleKeys(olds, settings, kept, unsettled);
+  const rotation = await settleKeys(
+    olds,
+    settings,
+    kept,
+    unsettled || (unknown && !triggerChanged),
+  );
   if (!triggerChanged) return { outs: rotation.settled };
   if (unsettled || !rotation.recorded) return { outs: deferRoll(rotation) };
   // Set: the one roll, guarded by minRollInterval and sent at most once; a single roll that

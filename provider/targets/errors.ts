@@ -100,7 +100,7 @@ export function isUnrecordedRotation(error: unknown): error is UnrecordedRotatio
 }
 
 /** Whether the reset behind `error` may still take effect: sent, but neither answered nor seen. */
-export function mayStillLand(error: unknown): boolean {
+export function mayStillLand(error: unknown): error is UnrecordedRotationError {
   return (
     isUnrecordedRotation(error) &&
     (error.name === "ResetOutcomeUnknownError" || error.name === "ResetNotObservedError")

@@ -2,7 +2,12 @@ import assert from "assert";
 import type { Fault } from "../../emulator/server";
 import { FIXTURE_IDS } from "../../emulator/state";
 import { aclPasswords, pingStatus, sha256 } from "../helpers/dataPlane";
-import { createThroughProvider, updateThroughProvider, useEmulator } from "../helpers/emulator";
+import {
+  createThroughProvider,
+  provider,
+  updateThroughProvider,
+  useEmulator,
+} from "../helpers/emulator";
 import { useEnvironment } from "../helpers/environment";
 import { failureOf, recordedBy } from "../helpers/failures";
 
@@ -50,6 +55,25 @@ describe("a change that lands after its run gave up", function () {
     assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!), "a dead token handed out");
     assert.strictEqual(updated.state.unknownOutcomeAt, undefined);
     assert.strictEqual(updated.state.pendingRotation, undefined);
+  });
+
+  it("a replacement while a reset may still land: the old resource goes first and its delete waits for the landing, so the replacement's credentials live", async () => {
+    const created = await createThroughProvider({ target: REDIS, trigger: 1 });
+    ctx.emulator.faults = [gateway("/v2/redis/reset-password", 4500)];
+    const error = await failureOf(updateThroughProvider(created.id, created.state, { trigger: 2 }));
+    const recorded = recordedBy(error);
+    // `pulumi up --replace` or a replacementTrigger: the engine asks diff how to replace.
+    const diff = await provider.diff!(created.id, recorded, { ...recorded, trigger: 2 } as never);
+    assert.strictEqual(diff.deleteBeforeReplace, true);
+    await provider.delete!(created.id, recorded);
+    assert.strictEqual(ctx.emulator.rotations().length, 2, "the delete ended before the landing");
+    const replacement = await createThroughProvider({ target: REDIS, trigger: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.strictEqual(ctx.emulator.rotations().length, 3);
+    assert.ok(
+      ctx.emulator.isCurrentCredential(replacement.state.token!),
+      "a dead token handed out",
+    );
   });
 
   it("a reset that never lands: the re-run resets once the window has passed", async () => {

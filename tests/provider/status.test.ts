@@ -29,7 +29,7 @@ describe("the status output", function () {
     const created = await createThroughProvider({ target: REDIS, trigger: 1 });
     assert.match(
       created.state.status!,
-      /^Credentials current: rotated by this resource at \S+ \(rotation 1\)\.$/,
+      /^Credentials current and proven; this resource.s last rotation was at \S+ \(rotation 1\)\.$/,
     );
     assert.deepStrictEqual(await refresh(created.id, created.state), created.state);
 
