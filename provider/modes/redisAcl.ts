@@ -798,12 +798,10 @@ export async function readAcl(
 export async function deleteAcl(props: RotationState): Promise<void> {
   const target = aclTargetOf(props);
   // A replacement creates once this delete is done: nothing of it may die by a late landing.
-  if (mayStillLandNow(props.unknownOutcomeAt)) {
+  const since = props.unknownOutcomeAt;
+  if (since !== undefined && mayStillLandNow(since)) {
     const ctx = await contextFor(clientFor(props), target, false);
-    if (ctx) {
-      const retired = props.aclPasswords?.retired ?? [];
-      await outwaitPasswordChange(ctx, props.unknownOutcomeAt!, retired);
-    }
+    if (ctx) await outwaitPasswordChange(ctx, since, props.aclPasswords?.retired ?? []);
   }
   if ((props.onDelete ?? "keep") !== "rotate") return;
   try {
