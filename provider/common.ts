@@ -91,6 +91,27 @@ export interface RotationState extends RotationInputs, Partial<IssuedCredentials
 /** The inputs as the engine passes them: the user's, plus the serialized provider. */
 export type Inputs = RotationInputs & { __provider?: string };
 
+/** The module every provider text stored by an installed package requires, by this name. */
+const OPERATIONS_MODULE = "pulumi-upstash-credential-rotation/dist/provider/operations.js";
+
+/**
+ * Whether two stored provider texts run the same code. A text stored by an
+ * installed package requires its operations module and nothing else (0.1.0's
+ * with a forwarding method per operation, later ones the module itself), so
+ * any two such texts run whatever version is installed: upgrading from one to
+ * the other is no change. Any other difference is new code, which an update
+ * stores so that refresh and delete run it too.
+ */
+export function sameProviderCode(a: unknown, b: unknown): boolean {
+  return a === b || (requiresOnlyOperations(a) && requiresOnlyOperations(b));
+}
+
+function requiresOnlyOperations(text: unknown): boolean {
+  if (typeof text !== "string") return false;
+  const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]);
+  return required.length > 0 && required.every((name) => name === OPERATIONS_MODULE);
+}
+
 /**
  * Output names that hold credentials; the resource lists them in
  * `additionalSecretOutputs`. Management credentials given as inputs stay in
