@@ -75,41 +75,77 @@ const TARGET_FIELDS: Record<string, string[]> = {
   "qstash-signing-keys": ["type", "qstashUserId"],
 };
 
-// Built per call: zod schemas hold bound functions, which the closure serializer rejects.
-// A field that holds a value not known yet (preview) is checked as exactly that value.
-function inputSchema(userInputs: Record<string, unknown>, targetKnown: boolean) {
-  const orUnknown = <T extends z.ZodType>(path: string[], schema: T) =>
-    valueAt(userInputs, path) === UNKNOWN_VALUE ? z.literal(UNKNOWN_VALUE) : schema;
+/** Where a value not known yet (preview) may stand; each is then checked as exactly that value. */
+const UNKNOWN_PATHS = [
+  "target.databaseId",
+  "target.user",
+  "target.rules",
+  "target.indexId",
+  "target.qstashUserId",
+  "onDelete",
+  "email",
+  "apiKey",
+  "verify",
+  "minRollInterval",
+] as const;
+type UnknownPath = (typeof UNKNOWN_PATHS)[number];
+
+const SCHEMA_CACHE_KEY = "__upstashCredentialRotationInputSchemas";
+
+/**
+ * The schema for inputs whose unknown values stand at `unknown`. Building one
+ * took most of a `check` (zod compiles each object schema), so each shape is
+ * built once per process. The cache lives on `globalThis`: zod schemas hold
+ * bound functions, which the closure serializer rejects, and it copies module
+ * state by value into the provider text.
+ */
+function inputSchema(unknown: ReadonlySet<UnknownPath>, targetKnown: boolean): InputSchema {
+  const registry = globalThis as unknown as Record<string, Map<string, InputSchema> | undefined>;
+  const cache = (registry[SCHEMA_CACHE_KEY] ??= new Map());
+  const key = `${targetKnown}:${[...unknown].join(",")}`;
+  let schema = cache.get(key);
+  if (!schema) {
+    schema = buildInputSchema(unknown, targetKnown);
+    cache.set(key, schema);
+  }
+  return schema;
+}
+
+type InputSchema = ReturnType<typeof buildInputSchema>;
+
+function buildInputSchema(unknown: ReadonlySet<UnknownPath>, targetKnown: boolean) {
+  const orUnknown = <T extends z.ZodType>(path: UnknownPath, schema: T) =>
+    unknown.has(path) ? z.literal(UNKNOWN_VALUE) : schema;
   const id = z.string().trim().min(1);
   const rule = z.string().refine((v) => v === UNKNOWN_VALUE || isAclRule(v), RULE_REASON);
   const target = z.discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("redis"),
-      databaseId: orUnknown(["target", "databaseId"], id),
-      user: orUnknown(["target", "user"], z.string().refine(isAclUserName, USER_REASON)).optional(),
-      rules: orUnknown(["target", "rules"], z.array(rule).min(1)).optional(),
+      databaseId: orUnknown("target.databaseId", id),
+      user: orUnknown("target.user", z.string().refine(isAclUserName, USER_REASON)).optional(),
+      rules: orUnknown("target.rules", z.array(rule).min(1)).optional(),
     }),
-    z.strictObject({ type: z.literal("vector"), indexId: orUnknown(["target", "indexId"], id) }),
-    z.strictObject({ type: z.literal("search"), indexId: orUnknown(["target", "indexId"], id) }),
+    z.strictObject({ type: z.literal("vector"), indexId: orUnknown("target.indexId", id) }),
+    z.strictObject({ type: z.literal("search"), indexId: orUnknown("target.indexId", id) }),
     z.strictObject({
       type: z.literal("qstash"),
-      qstashUserId: orUnknown(["target", "qstashUserId"], id).optional(),
+      qstashUserId: orUnknown("target.qstashUserId", id).optional(),
     }),
     z.strictObject({
       type: z.literal("qstash-signing-keys"),
-      qstashUserId: orUnknown(["target", "qstashUserId"], id).optional(),
+      qstashUserId: orUnknown("target.qstashUserId", id).optional(),
     }),
   ]);
   return z.object({
     target: targetKnown ? target : z.unknown().optional(),
     trigger: z.unknown().optional(),
-    onDelete: orUnknown(["onDelete"], z.enum(["keep", "rotate"])).optional(),
-    email: orUnknown(["email"], z.string().trim().min(1)).optional(),
-    apiKey: orUnknown(["apiKey"], z.string().trim().min(1)).optional(),
-    verify: orUnknown(["verify"], z.boolean()).optional(),
+    onDelete: orUnknown("onDelete", z.enum(["keep", "rotate"])).optional(),
+    email: orUnknown("email", z.string().trim().min(1)).optional(),
+    apiKey: orUnknown("apiKey", z.string().trim().min(1)).optional(),
+    verify: orUnknown("verify", z.boolean()).optional(),
     revokeAllOn: z.unknown().optional(),
     minRollInterval: orUnknown(
-      ["minRollInterval"],
+      "minRollInterval",
       z
         .string()
         .refine(isPeriod, PERIOD_REASON)
@@ -184,7 +220,10 @@ export function checkInputs(news: Record<string, unknown>): {
   const { __provider: _provider, ...userInputs } = news;
   const failures: InputFailure[] = [];
 
-  const parsed = inputSchema(userInputs, targetKnown).safeParse(userInputs);
+  const unknown = new Set(
+    UNKNOWN_PATHS.filter((path) => valueAt(userInputs, path.split(".")) === UNKNOWN_VALUE),
+  );
+  const parsed = inputSchema(unknown, targetKnown).safeParse(userInputs);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path;

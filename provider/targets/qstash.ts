@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { UpstashClient } from "../http/client";
 import { hasUpstashCode, UpstashApiError } from "../http/errors";
-import { parseShape } from "./shapes";
+import { parseShape, schemaOnce } from "./shapes";
 import type {
   IssuedCredentials,
   LocatedTarget,
@@ -10,18 +10,18 @@ import type {
   TargetDriver,
 } from "./target";
 
-function userSchema() {
-  return z.object({
+const userSchema = schemaOnce("qstash.user", () =>
+  z.object({
     id: z.string().min(1).optional(),
     token: z.string().min(1),
     read_only_token: z.string().min(1).optional(),
     region: z.string().optional(),
-  });
-}
+  }),
+);
 
-function userListSchema() {
-  return z.array(z.object({ id: z.string().min(1) }));
-}
+const userListSchema = schemaOnce("qstash.users", () =>
+  z.array(z.object({ id: z.string().min(1) })),
+);
 
 /** QStash has no per-user host except outside the default (EU) region. */
 function qstashHost(region: string | undefined): string {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { UpstashClient } from "../http/client";
-import { fullHost, parseShape } from "./shapes";
+import { fullHost, parseShape, schemaOnce } from "./shapes";
 import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
 
 /**
@@ -9,8 +9,8 @@ import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
  * carry them, except on a database with Credential Protection, whose `GET`
  * leaves them out or empty: Upstash shows its credentials only once.
  */
-function databaseSchema() {
-  return z.object({
+const databaseSchema = schemaOnce("redis.database", () =>
+  z.object({
     database_id: z.string().min(1),
     endpoint: z.string().min(1),
     port: z.number().int().positive(),
@@ -18,12 +18,12 @@ function databaseSchema() {
     rest_token: z.string().optional(),
     read_only_rest_token: z.string().optional(),
     tls: z.boolean().optional(),
-  });
-}
+  }),
+);
 
-function databaseListSchema() {
-  return z.array(z.object({ database_id: z.string().min(1) }));
-}
+const databaseListSchema = schemaOnce("redis.databases", () =>
+  z.array(z.object({ database_id: z.string().min(1) })),
+);
 
 type Database = z.infer<ReturnType<typeof databaseSchema>>;
 

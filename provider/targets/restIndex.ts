@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fullHost, parseShape } from "./shapes";
+import { fullHost, parseShape, schemaOnce } from "./shapes";
 import type { IssuedCredentials, SearchTarget, TargetDriver, VectorTarget } from "./target";
 
 /** What differs between the Vector and Search APIs, which otherwise behave alike. */
@@ -15,18 +15,16 @@ export interface RestIndexApi {
   envPrefix: string;
 }
 
-function indexSchema() {
-  return z.object({
+const indexSchema = schemaOnce("index", () =>
+  z.object({
     id: z.string().min(1),
     endpoint: z.string().min(1),
     token: z.string().min(1),
     read_only_token: z.string().min(1).optional(),
-  });
-}
+  }),
+);
 
-function indexListSchema() {
-  return z.array(z.object({ id: z.string().min(1) }));
-}
+const indexListSchema = schemaOnce("indexes", () => z.array(z.object({ id: z.string().min(1) })));
 
 /**
  * Vector and Search indexes: the reset answers a bare "OK", so the new
