@@ -68,18 +68,48 @@ for (let i = 0; i < ${count}; i++) new Noop(\`n\${i}\`, trigger);
 `;
 }
 
-interface Timing {
-  create: number;
-  rotate: number;
+/** One side's timed runs, in the order they ran. */
+interface Runs {
+  create: number[];
+  rotate: number[];
   stateKiB: number;
 }
 
+/** What to measure, from the command line of `npm run bench -- --engine-only`. */
+export interface EngineCostOptions {
+  /** Resources per project. */
+  count?: number;
+  /** Timed rounds; each round runs every side once (create, rotate all, destroy). */
+  rounds?: number;
+  /** Leave out the provider plugin's side (its setup builds the plugin). */
+  skipPlugin?: boolean;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
 /**
  * Prints the side-by-side table; returns the rotate-all ratio of the dynamic
- * provider to the no-op. The provider plugin runs the same N rotations through
- * its generated TypeScript SDK (same language host), for the plugin/dynamic ratio.
+ * provider to the no-op (medians). The provider plugin runs the same N
+ * rotations through its generated TypeScript SDK (same language host), for
+ * the plugin/dynamic ratio.
+ *
+ * Fairness: every side is set up first, then runs one untimed warm-up round
+ * (the first `pulumi up` of a process tree reads the CLI, Node and TypeScript
+ * from disk), then `rounds` timed rounds. Each round starts with a different
+ * side, so no side always runs first or right after the same neighbour, and
+ * the medians are compared: on a machine whose cores other work shares, single
+ * runs differed by a third.
  */
-export async function engineCost(emulator: UpstashEmulator, count = 50): Promise<number> {
+export async function engineCost(
+  emulator: UpstashEmulator,
+  options: EngineCostOptions = {},
+): Promise<number> {
+  const count = options.count ?? 50;
+  const rounds = options.rounds ?? 3;
   const root = makeTempRoot("bench-engine");
   const user = new PulumiUser({
     rootDir: root,
@@ -94,70 +124,98 @@ export async function engineCost(emulator: UpstashEmulator, count = 50): Promise
   emulator.reset();
   const ids = Array.from({ length: count }, () => addRedis(emulator.data).database_id);
 
-  const pluginDir = checkoutPlugin(root);
   /** Each project folder, written as its users would set it up. */
   const projects: Record<string, () => Promise<string>> = {
     rotation: async () => projectFolder(root, "rotation", rotationProgram(ids)),
-    plugin: async () => {
-      const dir = copyProject(
-        path.join(REPO_ROOT, "examples", "languages", "typescript"),
-        path.join(root, "plugin"),
-      );
-      writeFileSync(path.join(dir, "index.ts"), pluginProgram(ids));
-      await user.pulumi(dir, "install");
-      await user.pulumi(dir, "package", "add", pluginDir);
-      return dir;
-    },
+    ...(options.skipPlugin
+      ? {}
+      : {
+          plugin: async () => {
+            const dir = copyProject(
+              path.join(REPO_ROOT, "examples", "languages", "typescript"),
+              path.join(root, "plugin"),
+            );
+            writeFileSync(path.join(dir, "index.ts"), pluginProgram(ids));
+            await user.pulumi(dir, "install");
+            await user.pulumi(dir, "package", "add", checkoutPlugin(root));
+            return dir;
+          },
+        }),
     noop: async () => projectFolder(root, "noop", noopProgram(count)),
   };
-  const timings: Record<string, Timing> = {};
   /** The project name each folder's Pulumi.yaml gives. */
   const projectName = (name: string): string =>
     name === "plugin" ? "rotation-typescript" : `bench-${name}`;
+  const dirs: Record<string, string> = {};
   for (const [name, setUp] of Object.entries(projects)) {
-    const dir = await setUp();
-    await user.pulumi(dir, "stack", "init", `organization/${projectName(name)}/dev`);
-    const up = async (trigger: string): Promise<number> => {
-      await user.pulumi(dir, "config", "set", "trigger", trigger);
-      const started = performance.now();
-      await user.pulumi(dir, "up", "--yes", "--skip-preview");
-      return performance.now() - started;
-    };
-    const create = await up("one");
-    const rotate = await up("two");
-    const checkpoint = path.join(
-      user.backendDir,
-      ".pulumi",
-      "stacks",
-      projectName(name),
-      "dev.json",
-    );
-    timings[name] = { create, rotate, stateKiB: statSync(checkpoint).size / 1024 };
-    await user.pulumi(dir, "destroy", "--yes", "--skip-preview");
+    dirs[name] = await setUp();
+    await user.pulumi(dirs[name], "stack", "init", `organization/${projectName(name)}/dev`);
   }
-  const resets = emulator.rotations().length;
+  const sides = Object.keys(dirs);
+  const runs: Record<string, Runs> = Object.fromEntries(
+    sides.map((name) => [name, { create: [], rotate: [], stateKiB: 0 }]),
+  );
+  /** `pulumi up` after setting the trigger: every resource is created, or rotated. */
+  const up = async (name: string, trigger: string): Promise<number> => {
+    await user.pulumi(dirs[name], "config", "set", "trigger", trigger);
+    const started = performance.now();
+    await user.pulumi(dirs[name], "up", "--yes", "--skip-preview");
+    return performance.now() - started;
+  };
+  const resetsBefore = emulator.rotations().length;
+  for (let round = -1; round < rounds; round++) {
+    const first = Math.max(round, 0) % sides.length;
+    for (const name of [...sides.slice(first), ...sides.slice(0, first)]) {
+      const create = await up(name, `one-${round}`);
+      const rotate = await up(name, `two-${round}`);
+      if (round >= 0) {
+        runs[name].create.push(create);
+        runs[name].rotate.push(rotate);
+        const checkpoint = path.join(
+          user.backendDir,
+          ".pulumi",
+          "stacks",
+          projectName(name),
+          "dev.json",
+        );
+        runs[name].stateKiB = statSync(checkpoint).size / 1024;
+      }
+      await user.pulumi(dirs[name], "destroy", "--yes", "--skip-preview");
+    }
+  }
+  const dynamicUps = (rounds + 1) * 2 * sides.filter((name) => name !== "noop").length;
+  const resetsPerUp = (emulator.rotations().length - resetsBefore) / dynamicUps;
   const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const spread = (values: number[]): string =>
+    `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
   console.log(
-    `\n== pulumi up with the plain CLI: ${count} CredentialRotation (installed package) vs ${count} no-op dynamic resources, same backend\n`,
+    `\n== pulumi up with the plain CLI: ${count} CredentialRotation (installed package) vs ${count} no-op dynamic resources, same backend; median of ${rounds} interleaved rounds after a warm-up (range in brackets)\n`,
   );
   const label: Record<string, string> = {
     rotation: "CredentialRotation (dynamic provider)",
     plugin: "CredentialRotation (provider plugin)",
     noop: "no-op dynamic",
   };
-  const rows = Object.entries(timings).map(([name, t]) => [
+  const rows = sides.map((name) => [
     label[name],
-    fmt(t.create),
-    fmt(t.rotate),
-    `${t.stateKiB.toFixed(0)} KiB`,
+    spread(runs[name].create),
+    spread(runs[name].rotate),
+    `${runs[name].stateKiB.toFixed(0)} KiB`,
   ]);
-  const ratio = timings.rotation.rotate / timings.noop.rotate;
   printTable(["resources", "up (create)", "up (rotate all)", "checkpoint"], rows);
+  const ratio = (of: string, to: string, phase: "create" | "rotate"): number =>
+    median(runs[of][phase]) / median(runs[to][phase]);
+  /** The ratio within each round (same minute, same neighbours), for how much it varies. */
+  const perRound = (phase: "create" | "rotate"): string =>
+    runs.rotation[phase].map((ms, i) => (ms / runs.noop[phase][i]).toFixed(2)).join(", ");
+  const rotateRatio = ratio("rotation", "noop", "rotate");
   console.log(
-    `\nratio rotate-all: ${ratio.toFixed(2)} (goal <= 1.15); create: ${(timings.rotation.create / timings.noop.create).toFixed(2)}; resets made: ${resets}`,
+    `ratio rotate-all: ${rotateRatio.toFixed(2)} (goal <= 1.15; per round ${perRound("rotate")}); create: ${ratio("rotation", "noop", "create").toFixed(2)} (per round ${perRound("create")}); resets per up: ${resetsPerUp.toFixed(0)}`,
   );
-  console.log(
-    `plugin / dynamic provider, rotate-all: ${(timings.plugin.rotate / timings.rotation.rotate).toFixed(2)} (goal <= 1.00); create: ${(timings.plugin.create / timings.rotation.create).toFixed(2)}`,
-  );
-  return ratio;
+  if (runs.plugin) {
+    console.log(
+      `plugin / dynamic provider, rotate-all: ${ratio("plugin", "rotation", "rotate").toFixed(2)} (goal <= 1.00); create: ${ratio("plugin", "rotation", "create").toFixed(2)}`,
+    );
+  }
+  return rotateRatio;
 }

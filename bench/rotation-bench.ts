@@ -4,6 +4,9 @@
  *
  *   npm run bench                  all sections
  *   npm run bench -- --skip-pulumi without the `pulumi up` sections (no CLI needed)
+ *   npm run bench -- --engine-only only the engine side-by-side (bench/engineCost.ts);
+ *                                  --rounds N timed rounds (default 3), --skip-plugin
+ *                                  without the provider plugin's side
  */
 import { execFileSync } from "child_process";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "fs";
@@ -425,6 +428,15 @@ async function pulumiUp(emulator: UpstashEmulator, all: Variant[]): Promise<void
   );
 }
 
+/** The value after `flag` on the command line (`--rounds 5` or `--rounds=5`). */
+function argValue(flag: string): string | undefined {
+  const args = process.argv.slice(2);
+  const inline = args.find((arg) => arg.startsWith(`${flag}=`));
+  if (inline) return inline.slice(flag.length + 1);
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
 async function main(): Promise<void> {
   const skipPulumi = process.argv.includes("--skip-pulumi");
   const cpus = os.cpus();
@@ -437,8 +449,12 @@ async function main(): Promise<void> {
   process.env.UPSTASH_EMAIL = DEFAULT_ACCOUNT.email;
   process.env.UPSTASH_API_KEY = DEFAULT_ACCOUNT.apiKey;
   try {
+    const engineOptions = {
+      rounds: Number(argValue("--rounds") ?? 3),
+      skipPlugin: process.argv.includes("--skip-plugin"),
+    };
     if (process.argv.includes("--engine-only")) {
-      await engineCost(emulator, 50);
+      await engineCost(emulator, engineOptions);
       return;
     }
     await concurrentRotations(emulator);
@@ -448,7 +464,7 @@ async function main(): Promise<void> {
     await serializedSize(all);
     if (!skipPulumi) {
       await pulumiUp(emulator, all);
-      await engineCost(emulator, 50);
+      await engineCost(emulator, engineOptions);
     }
   } finally {
     await emulator.close();
