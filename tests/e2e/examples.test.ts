@@ -123,10 +123,17 @@ describe("example projects with the plain Pulumi CLI", function () {
     assert.strictEqual(emulator.rotations().length, 0, "refresh reset something");
     const state = (await exportedResources(user, producer)).find((r) => r.name === "cache");
     assert.strictEqual(state?.outputs.token, currentRedis().rest_token, "refresh missed the reset");
-    // Stack outputs come from the program: the next up carries the refreshed credentials.
+    // The refresh marked the outside change (the status output says so); the next up is an
+    // update that passes the refreshed credentials on and clears the mark, with no reset.
+    assert.match(String(state?.outputs.status), /changed outside Pulumi/);
     await user.pulumi(producer, "up", "--yes");
     assert.strictEqual(emulator.rotations().length, 0, "up after refresh reset something");
-    assert.deepStrictEqual((await user.lastOperation(producer)).resourceChanges, { same: 2 });
+    assert.deepStrictEqual((await user.lastOperation(producer)).resourceChanges, {
+      same: 1,
+      update: 1,
+    });
+    const after = (await exportedResources(user, producer)).find((r) => r.name === "cache");
+    assert.match(String(after?.outputs.status), /^Credentials current/);
     const live = redisToken(await secretOutputs(producer), "redisEnv");
     assert.notStrictEqual(live, handedOut);
     assert.strictEqual(live, currentRedis().rest_token);
