@@ -82,6 +82,9 @@ export function runCli(
         ),
       );
     });
+    // A command that exits before reading its input (`node --version`) closes the pipe first:
+    // the EPIPE is no failure of the command, whose exit code and output tell what happened.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
