@@ -685,18 +685,7 @@ describe("Redis ACL user: overlapping credentials (zero-downtime rotation)", fun
         const created = await createThroughProvider({ target: APP, trigger: 1 });
         const before = await aclPasswords(ctx.emulator, "app");
         // GETUSER goes through; the refusal hits the command after it.
-        ctx.emulator.faults = [
-          {
-            kind: "status",
-            status: 400,
-            method: "POST",
-            path: "^/data-plane/",
-            after,
-            times: 1,
-            body: JSON.stringify({ error: said }),
-            contentType: "application/json",
-          },
-        ];
+        refuseAclCommand(after, said);
         const error = await failureOf(
           updateThroughProvider(created.id, created.state, { trigger: 2 }),
         );
