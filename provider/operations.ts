@@ -1,6 +1,6 @@
 /**
- * What the provider does, one exported function per operation. The provider
- * object stored in state (rotationProvider.ts) only forwards to these, so an
+ * What the provider does, one exported function per operation. This module is
+ * itself the provider object stored in state (see rotationProvider.ts), so an
  * installed package stores a small text that requires this module by path:
  * `dist/provider/operations.js` and these export names are therefore a
  * compatibility promise to every state written by an earlier version
