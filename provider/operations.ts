@@ -569,23 +569,29 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   // Signing keys: nothing to revoke (check allows only onDelete "keep").
   if (props.target?.type === "qstash-signing-keys") return;
   const target = props.target as ResetTarget;
-  const client = clientFor(props);
   const what = describeTarget(target);
-  const read = () => readTarget(client, target, recordOf(props));
-  if (mayStillLandNow(props.unknownOutcomeAt)) {
-    await outwaitLateLanding(
-      props.unknownOutcomeAt,
-      `The reset of ${what}`,
-      await read(),
-      read,
-      (live) =>
-        live === undefined ? true : !live.concealed && !stillPrevious(props.pendingRotation, live),
-    );
-  }
+  // Created on first use: a delete that neither waits nor revokes needs no credentials.
+  let client: UpstashClient | undefined;
+  const read = () => readTarget((client ??= clientFor(props)), target, recordOf(props));
+  // The wait's last reading is as fresh as any: the revocation below starts from it.
+  const waited = mayStillLandNow(props.unknownOutcomeAt)
+    ? {
+        live: await outwaitLateLanding(
+          props.unknownOutcomeAt,
+          `The reset of ${what}`,
+          await read(),
+          read,
+          (live) =>
+            live === undefined
+              ? true
+              : !live.concealed && !stillPrevious(props.pendingRotation, live),
+        ),
+      }
+    : undefined;
   if ((props.onDelete ?? "keep") !== "rotate") return;
   let before: IssuedCredentials | undefined;
   try {
-    const live = await read();
+    const live = waited ? waited.live : await read();
     if (!live) return; // proven deleted: its credentials died with it
     before = live;
     if (live.concealed && props.token === undefined && props.pendingRotation?.previousHandedOut) {
@@ -603,7 +609,7 @@ export async function deleteRotation(props: RotationState): Promise<void> {
           stillPrevious(props.pendingRotation, live);
     // Already replaced (by a replacement of this resource, or a reset elsewhere): already dead.
     if (!handedOut) return;
-    await rotateTarget(client, target, live);
+    await rotateTarget((client ??= clientFor(props)), target, live);
   } catch (error) {
     // The reset took effect and only its answer is unread: the credentials are dead.
     if (isRotatedButUnread(error)) return;
