@@ -89,12 +89,16 @@ function withLateLandingNote(error: Error): Error {
 
 /**
  * When a change sent with an unknown outcome at `since` can no longer land. A
- * time ahead of this machine's clock (another machine's skew) counts as now,
- * so that a skewed state cannot block runs for longer than the window.
+ * time ahead of `notAfter` (this machine's clock; another machine's skew)
+ * counts as `notAfter`, so that a skewed state cannot block runs for longer
+ * than the window.
  */
-export function lateLandingEnd(since: string | undefined): number | undefined {
+export function lateLandingEnd(
+  since: string | undefined,
+  notAfter = Date.now(),
+): number | undefined {
   const sentAt = since ? Date.parse(since) : Number.NaN;
-  return Number.isNaN(sentAt) ? undefined : Math.min(sentAt, Date.now()) + lateLandingWindowMs();
+  return Number.isNaN(sentAt) ? undefined : Math.min(sentAt, notAfter) + lateLandingWindowMs();
 }
 
 /** Whether a change sent with an unknown outcome at `since` may still land. */

@@ -7,15 +7,14 @@
  * gives an unchanged status and a refresh that finds nothing shows nothing.
  */
 import type { RotationState } from "./common";
-import { lateLandingWindowMs } from "./exactlyOnce";
+import { lateLandingEnd } from "./exactlyOnce";
 
 type StatusInput = Partial<Omit<RotationState, "target">> & { target?: unknown };
 
 function windowEnd(since: string): string {
-  const at = Date.parse(since);
-  return Number.isNaN(at)
-    ? "the late-landing window ends"
-    : new Date(at + lateLandingWindowMs()).toISOString();
+  // No clock: the status is derived from the state alone.
+  const end = lateLandingEnd(since, Number.POSITIVE_INFINITY);
+  return end === undefined ? "the late-landing window ends" : new Date(end).toISOString();
 }
 
 function signingKeysStatus(state: StatusInput): string {
