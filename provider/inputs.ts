@@ -1,6 +1,7 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { credentialTiers, selectCredentials } from "./credentials";
 import type { RotationTarget } from "./targets";
+import { loadZod } from "./libraries";
 import { isPeriod, periodEnd } from "./rotationWindow";
 import { UNKNOWN_VALUE, type TriggerValue } from "./trigger";
 
@@ -114,6 +115,7 @@ function inputSchema(unknown: ReadonlySet<UnknownPath>, targetKnown: boolean): I
 type InputSchema = ReturnType<typeof buildInputSchema>;
 
 function buildInputSchema(unknown: ReadonlySet<UnknownPath>, targetKnown: boolean) {
+  const z = loadZod();
   const orUnknown = <T extends z.ZodType>(path: UnknownPath, schema: T) =>
     unknown.has(path) ? z.literal(UNKNOWN_VALUE) : schema;
   const id = z.string().trim().min(1);

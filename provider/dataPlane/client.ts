@@ -5,9 +5,6 @@
  * never carries a token.
  */
 import { setTimeout as pause } from "timers/promises";
-// Default import only: a named import makes TypeScript emit an `__importStar`
-// copy of the module, which the closure serializer would then copy by value.
-import axios from "axios";
 import type { AxiosResponse } from "axios";
 import { apiBaseUrl, dataPlaneOverride, isLoopbackHost } from "../apiUrl";
 import {
@@ -17,6 +14,7 @@ import {
   redact,
   redactTokenLike,
 } from "../http/errors";
+import { loadAxios } from "../libraries";
 
 export type DataPlaneErrorCode =
   | "unauthorized"
@@ -247,7 +245,7 @@ async function attempt(run: DataPlaneRun, attempts: number): Promise<Attempt> {
 
 function send(run: DataPlaneRun, timeout: number): Promise<AxiosResponse<string>> {
   const { call } = run;
-  return axios.request<string>({
+  return loadAxios().request<string>({
     method: call.method,
     url: run.url,
     headers: {

@@ -8,6 +8,7 @@ import { setTimeout as pause } from "timers/promises";
 import type { Redis as RedisClient } from "ioredis";
 import { PortableError, redact, redactTokenLike } from "../http/errors";
 import { dataPlaneBase, DataPlaneError, envMs, type DataPlaneErrorCode } from "./client";
+import { loadIoredis } from "../libraries";
 
 /** Where a Redis connection goes, and whether it speaks TLS there. */
 export interface RedisAddress {
@@ -132,10 +133,7 @@ function open(connection: RedisConnection, timeoutMs: number): Session {
 }
 
 function redisClient(connection: RedisConnection, timeoutMs: number): RedisClient {
-  // Required here, not at module load: only proving a password needs it, and the dynamic
-  // provider's serialized text then names ioredis instead of pulling it in when it loads.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Redis } = require("ioredis") as typeof import("ioredis");
+  const { Redis } = loadIoredis();
   return new Redis({
     host: connection.host,
     port: connection.port,

@@ -1,8 +1,5 @@
-// Default import only: a named import makes TypeScript emit an `__importStar`
-// copy of the module, which the closure serializer would then copy by value.
-import axios from "axios";
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from "axios";
-import axiosRetry from "axios-retry";
+import { loadAxios, loadAxiosRetry } from "../libraries";
 import { type RequestGate, sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
@@ -157,7 +154,7 @@ const NOT_SENT_CODES = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"];
 type AttemptFailure = "throttled" | "not-sent" | "unknown" | "final";
 
 function attemptFailure(error: unknown): AttemptFailure {
-  if (!axios.isAxiosError(error)) return "unknown";
+  if (!loadAxios().isAxiosError(error)) return "unknown";
   const status = error.response?.status;
   if (status !== undefined) {
     if (status === 429) return "throttled";
@@ -289,7 +286,7 @@ function secretsOf(credentials: ManagementCredentials, spec: ApiCall<unknown>): 
  */
 function transport(run: CallRun, options: UpstashClientOptions): AxiosInstance {
   const { email, apiKey } = options.credentials;
-  const http = axios.create({
+  const http = loadAxios().create({
     baseURL: options.baseUrl.replace(/\/+$/, ""),
     auth: { username: email, password: apiKey },
     headers: { Accept: "application/json" },
@@ -303,7 +300,7 @@ function transport(run: CallRun, options: UpstashClientOptions): AxiosInstance {
     (response) => classifyAnswer(run, response),
     (error: unknown) => classifyFailure(run, error),
   );
-  axiosRetry(http, {
+  loadAxiosRetry()(http, {
     retries: run.policy.maxAttempts - 1,
     shouldResetTimeout: true,
     retryCondition: (error) => decideRetry(run, error),
@@ -358,7 +355,7 @@ function classifyFailure(run: CallRun, error: unknown): Promise<never> {
   if (error === run.heldPastDeadline) return Promise.reject(error);
   freeSlot(run);
   run.lastError = error;
-  if (axios.isAxiosError(error)) {
+  if (loadAxios().isAxiosError(error)) {
     // The attempt's own deadline fired: a timeout like axios' own.
     if (error.code === "ERR_CANCELED" && run.attemptSignal?.aborted) error.code = "ECONNABORTED";
     const response = error.response;
@@ -390,7 +387,7 @@ function decideRetry(run: CallRun, error: AxiosError): boolean {
     advertised ??
     Math.min(
       run.policy.maxDelayMs,
-      axiosRetry.exponentialDelay(run.attempts, undefined, run.policy.baseDelayMs / 2),
+      loadAxiosRetry().exponentialDelay(run.attempts, undefined, run.policy.baseDelayMs / 2),
     );
   const now = Date.now();
   const remaining = (run.deadline ?? now) - now;
@@ -522,7 +519,7 @@ function toUpstashError(
   outcome: Pick<FailedCall, "attempts" | "outcomeUnknown" | "retryAfterMs" | "remainingMs">,
 ): UpstashApiError {
   const call = { operation: spec.operation, targetId: spec.targetId, ...outcome };
-  if (axios.isAxiosError(error)) {
+  if (loadAxios().isAxiosError(error)) {
     if (error.response) {
       return errorForStatus({
         ...call,

@@ -8,7 +8,6 @@
  * from the Developer API inside each operation and never exported, stored or
  * put in an error.
  */
-import { z } from "zod";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import {
   clientFor,
@@ -34,7 +33,7 @@ import { DEFAULT_ACL_RULES } from "../inputs";
 import { notify } from "../notices";
 import { proveAbsent, type RedisTarget } from "../targets";
 import { redisDriver } from "../targets/redis";
-import { fullHost, parseShape } from "../targets/shapes";
+import { fullHost, parseShape, schemaOnce } from "../targets/shapes";
 
 type AclTarget = RedisTarget & { user: string };
 
@@ -115,20 +114,24 @@ class AclChangeUnknownError extends PortableError {
   }
 }
 
-async function readDatabase(
-  client: UpstashClient,
-  target: AclTarget,
-  mustExist: boolean,
-): Promise<AclDatabase | undefined> {
-  const id = target.databaseId.trim();
-  const schema = z.object({
+/** The database fields ACL mode needs: where to connect, its admin token, whether ACL is on. */
+const aclDatabaseSchema = schemaOnce("redis.aclDatabase", (z) =>
+  z.object({
     database_id: z.string().min(1),
     endpoint: z.string().min(1),
     port: z.number().int().positive(),
     rest_token: z.string().optional(),
     tls: z.boolean().optional(),
     db_acl_enabled: z.union([z.string(), z.boolean()]).optional(),
-  });
+  }),
+);
+
+async function readDatabase(
+  client: UpstashClient,
+  target: AclTarget,
+  mustExist: boolean,
+): Promise<AclDatabase | undefined> {
+  const id = target.databaseId.trim();
   try {
     return await client.call({
       method: "GET",
@@ -137,7 +140,7 @@ async function readDatabase(
       targetId: id,
       idempotent: true,
       parse: (body) => {
-        const db = parseShape(schema, body);
+        const db = parseShape(aclDatabaseSchema(), body);
         return {
           id: db.database_id,
           host: fullHost(db.endpoint, ".upstash.io"),

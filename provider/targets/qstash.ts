@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type { UpstashClient } from "../http/client";
 import { hasUpstashCode, UpstashApiError } from "../http/errors";
 import { parseShape, schemaOnce } from "./shapes";
@@ -10,7 +9,7 @@ import type {
   TargetDriver,
 } from "./target";
 
-const userSchema = schemaOnce("qstash.user", () =>
+const userSchema = schemaOnce("qstash.user", (z) =>
   z.object({
     id: z.string().min(1).optional(),
     token: z.string().min(1),
@@ -19,7 +18,7 @@ const userSchema = schemaOnce("qstash.user", () =>
   }),
 );
 
-const userListSchema = schemaOnce("qstash.users", () =>
+const userListSchema = schemaOnce("qstash.users", (z) =>
   z.array(z.object({ id: z.string().min(1) })),
 );
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { UpstashClient } from "../http/client";
 import { fullHost, parseShape, schemaOnce } from "./shapes";
 import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
@@ -9,7 +9,7 @@ import type { IssuedCredentials, RedisTarget, TargetDriver } from "./target";
  * carry them, except on a database with Credential Protection, whose `GET`
  * leaves them out or empty: Upstash shows its credentials only once.
  */
-const databaseSchema = schemaOnce("redis.database", () =>
+const databaseSchema = schemaOnce("redis.database", (z) =>
   z.object({
     database_id: z.string().min(1),
     endpoint: z.string().min(1),
@@ -21,7 +21,7 @@ const databaseSchema = schemaOnce("redis.database", () =>
   }),
 );
 
-const databaseListSchema = schemaOnce("redis.databases", () =>
+const databaseListSchema = schemaOnce("redis.databases", (z) =>
   z.array(z.object({ database_id: z.string().min(1) })),
 );
 

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { fullHost, parseShape, schemaOnce } from "./shapes";
 import type { IssuedCredentials, SearchTarget, TargetDriver, VectorTarget } from "./target";
 
@@ -15,7 +14,7 @@ export interface RestIndexApi {
   envPrefix: string;
 }
 
-const indexSchema = schemaOnce("index", () =>
+const indexSchema = schemaOnce("index", (z) =>
   z.object({
     id: z.string().min(1),
     endpoint: z.string().min(1),
@@ -24,7 +23,7 @@ const indexSchema = schemaOnce("index", () =>
   }),
 );
 
-const indexListSchema = schemaOnce("indexes", () => z.array(z.object({ id: z.string().min(1) })));
+const indexListSchema = schemaOnce("indexes", (z) => z.array(z.object({ id: z.string().min(1) })));
 
 /**
  * Vector and Search indexes: the reset answers a bare "OK", so the new

@@ -1,5 +1,6 @@
-import type { ZodType } from "zod";
+import type { z as Zod, ZodType } from "zod";
 import { ResponseShapeError } from "../http/client";
+import { loadZod } from "../libraries";
 
 const SCHEMA_CACHE_KEY = "__upstashCredentialRotationResponseSchemas";
 
@@ -10,13 +11,13 @@ const SCHEMA_CACHE_KEY = "__upstashCredentialRotationResponseSchemas";
  * closure serializer copies module state by value into the provider text, and
  * it rejects zod schemas (they hold bound functions).
  */
-export function schemaOnce<T extends ZodType>(name: string, build: () => T): () => T {
+export function schemaOnce<T extends ZodType>(name: string, build: (z: typeof Zod) => T): () => T {
   return () => {
     const registry = globalThis as unknown as Record<string, Map<string, ZodType> | undefined>;
     const cache = (registry[SCHEMA_CACHE_KEY] ??= new Map());
     let schema = cache.get(name) as T | undefined;
     if (!schema) {
-      schema = build();
+      schema = build(loadZod());
       cache.set(name, schema);
     }
     return schema;

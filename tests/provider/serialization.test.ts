@@ -1,8 +1,11 @@
 import assert from "assert";
+import { execFileSync } from "child_process";
+import path from "path";
 import { rememberConfiguredCredentials } from "../../provider/credentials";
 import { DEFAULT_ACCOUNT, FIXTURE_IDS } from "../../emulator/state";
 import { useEmulator } from "../helpers/emulator";
 import { loadSerializedProvider, serializeProvider } from "../harness/serializedProvider";
+import { REPO_ROOT } from "../harness/pulumiHarness";
 
 describe("serialized provider (as stored in state)", () => {
   const ctx = useEmulator();
@@ -34,9 +37,12 @@ describe("serialized provider (as stored in state)", () => {
     // From sources every local module is copied by value (about 240 KB); installed from npm, the
     // stored text only requires operations.js (tests/e2e/installedPackage, tests/provider/upgrade).
     assert.ok(Buffer.byteLength(text) < 250_000, `serialized provider is ${text.length} bytes`);
-    assert.match(text, /require\("axios\/dist\/node\/axios\.cjs"\)/);
-    assert.match(text, /require\("zod"\)/);
+    // The libraries are required on first use (provider/libraries.ts), by name.
+    for (const library of ["axios", "axios-retry", "zod", "ioredis"]) {
+      assert.ok(text.includes(`require("${library}")`), `${library} is not required by name`);
+    }
     assert.ok(!text.includes("class AxiosHeaders"), "axios was copied by value");
+    assert.ok(!text.includes("ZodObject"), "zod was copied by value");
   });
 
   it("works when loaded the way the dynamic-provider host loads it", async () => {
@@ -92,6 +98,30 @@ describe("serialized provider (as stored in state)", () => {
       });
     } finally {
       delete process.env.UPSTASH_API_MAX_ATTEMPTS;
+    }
+  });
+
+  it("is loaded by a program without the libraries only the provider host uses", () => {
+    // Every program that declares a CredentialRotation loads the package (the operations module
+    // is the provider object); zod, axios and ioredis wait until the host parses or calls.
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        "-r",
+        "ts-node/register/transpile-only",
+        "-e",
+        'require("./provider/index.ts"); console.log(JSON.stringify(Object.keys(require.cache)))',
+      ],
+      { cwd: REPO_ROOT, encoding: "utf8" },
+    );
+    const modules = JSON.parse(loaded) as string[];
+    assert.ok(modules.some((file) => file.endsWith(path.join("provider", "operations.ts"))));
+    for (const library of ["zod", "axios", "axios-retry", "ioredis"]) {
+      const inside = `${path.sep}node_modules${path.sep}${library}${path.sep}`;
+      assert.ok(
+        !modules.some((file) => file.includes(inside)),
+        `${library} loaded with the package`,
+      );
     }
   });
 });
