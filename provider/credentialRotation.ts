@@ -172,35 +172,7 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
       super(
         credentialRotationProvider,
         name,
-        {
-          target: args.target,
-          trigger: args.trigger ?? null,
-          onDelete: args.onDelete ?? "keep",
-          // Unset inputs are left out (they are not sent either): each property costs four promises.
-          ...definedOnly({
-            email: args.email === undefined ? undefined : pulumi.secret(args.email),
-            apiKey: args.apiKey === undefined ? undefined : pulumi.secret(args.apiKey),
-            verify: args.verify,
-            revokeAllOn: args.revokeAllOn,
-            minRollInterval: args.minRollInterval,
-          }),
-          resourceId: undefined,
-          token: undefined,
-          readOnlyToken: undefined,
-          restUrl: undefined,
-          endpoint: undefined,
-          password: undefined,
-          port: undefined,
-          redisUrl: undefined,
-          user: undefined,
-          currentSigningKey: undefined,
-          nextSigningKey: undefined,
-          env: undefined,
-          qstashApi: undefined,
-          rotatedAt: undefined,
-          rotationCount: undefined,
-          status: undefined,
-        },
+        propertiesOf(args),
         {
           ...opts,
           additionalSecretOutputs: [
@@ -223,6 +195,44 @@ export class CredentialRotation extends pulumi.dynamic.Resource {
     }
   }
 }
+
+/** The inputs as the provider takes them, and every output the resource declares. */
+function propertiesOf(args: CredentialRotationArgs): pulumi.Inputs {
+  return {
+    target: args.target,
+    trigger: args.trigger ?? null,
+    onDelete: args.onDelete ?? "keep",
+    // Unset inputs are left out (they are not sent either): each property costs four promises.
+    ...definedOnly({
+      email: args.email === undefined ? undefined : pulumi.secret(args.email),
+      apiKey: args.apiKey === undefined ? undefined : pulumi.secret(args.apiKey),
+      verify: args.verify,
+      revokeAllOn: args.revokeAllOn,
+      minRollInterval: args.minRollInterval,
+    }),
+    ...Object.fromEntries(OUTPUTS.map((output) => [output, undefined])),
+  };
+}
+
+/** The resource's outputs beyond its inputs, declared so that the engine fills them in. */
+const OUTPUTS = [
+  "resourceId",
+  "token",
+  "readOnlyToken",
+  "restUrl",
+  "endpoint",
+  "password",
+  "port",
+  "redisUrl",
+  "user",
+  "currentSigningKey",
+  "nextSigningKey",
+  "env",
+  "qstashApi",
+  "rotatedAt",
+  "rotationCount",
+  "status",
+] as const;
 
 /** The members that are not `undefined`. */
 function definedOnly<T extends object>(values: T): Partial<T> {

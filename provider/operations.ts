@@ -569,82 +569,109 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   // Signing keys: nothing to revoke (check allows only onDelete "keep").
   if (props.target?.type === "qstash-signing-keys") return;
   const target = props.target as ResetTarget;
-  const what = describeTarget(target);
   // Created on first use: a delete that neither waits nor revokes needs no credentials.
   let client: UpstashClient | undefined;
   const read = () => readTarget((client ??= clientFor(props)), target, recordOf(props));
-  // The wait's last reading is as fresh as any: the revocation below starts from it.
-  const waited = mayStillLandNow(props.unknownOutcomeAt)
-    ? {
-        live: await outwaitLateLanding(
-          props.unknownOutcomeAt,
-          `The reset of ${what}`,
-          await read(),
-          read,
-          (live) =>
-            live === undefined
-              ? true
-              : !live.concealed && !stillPrevious(props.pendingRotation, live),
-        ),
-      }
-    : undefined;
+  const waited = await outwaitOwnReset(props, read);
   if ((props.onDelete ?? "keep") !== "rotate") return;
   let before: IssuedCredentials | undefined;
   try {
-    const live = waited ? waited.live : await read();
-    if (!live) return; // proven deleted: its credentials died with it
-    before = live;
-    if (live.concealed && props.token === undefined && props.pendingRotation?.previousHandedOut) {
-      throw new PortableError(
-        `the database has Credential Protection and the last rotation did not finish, so whether the credentials this resource handed out before it still work cannot be told (their token was not kept). Nothing was reset: a reset now could kill a replacement's credentials. If no other resource hands out this database's credentials, reset them in the Upstash console, then run \`pulumi destroy\` again.`,
-      );
-    }
-    // Whether the live credentials are the ones this resource last handed out. After a
-    // partial failure its outputs carry none; the pending marker says what it had handed out.
-    const handedOut = live.concealed
-      ? await stillAccepted(props)
-      : props.token !== undefined
-        ? live.token === props.token
-        : props.pendingRotation?.previousHandedOut === true &&
-          stillPrevious(props.pendingRotation, live);
+    // The wait's last reading is as fresh as any: the revocation starts from it.
+    before = waited ? waited.live : await read();
+    if (!before) return; // proven deleted: its credentials died with it
     // Already replaced (by a replacement of this resource, or a reset elsewhere): already dead.
-    if (!handedOut) return;
-    await rotateTarget((client ??= clientFor(props)), target, live);
+    if (!(await stillHandedOut(props, before))) return;
+    await rotateTarget((client ??= clientFor(props)), target, before);
   } catch (error) {
-    // The reset took effect and only its answer is unread: the credentials are dead.
-    if (isRotatedButUnread(error)) return;
-    if (mayStillLand(error) && before !== undefined && !before.concealed) {
-      // Seen within the window, the revocation happened; unseen, it can no longer land.
-      const sent = before;
-      const after = await outwaitLateLanding(
-        new Date().toISOString(),
-        `The reset of ${what}`,
-        sent,
-        async () => (await read()) ?? sent,
-        (live) => live.token !== sent.token,
-      );
-      if (after.token !== sent.token) return;
-      // eslint-disable-next-line preserve-caught-error
-      throw new Error(
-        `onDelete "rotate": the reset of ${what} ${
-          error.name === "ResetNotObservedError"
-            ? "was answered, but Upstash still reports the previous credentials"
-            : `got no clear answer (${messageOf(error.cause) ?? "none"})`
-        }, and it was not seen to land before it no longer could, so the credentials this resource handed out still work. Run \`pulumi destroy\` again: it resets them once.`,
-      );
-    }
-    // A reset that may still land: a retried delete reads first and never resets twice.
-    const retry = isUnrecordedRotation(error)
-      ? " To finish the delete, run `pulumi destroy` (or `pulumi up`) again: it reads the live credentials and resets only if they are still the ones this resource handed out."
-      : "";
-    // No `cause`: only the message of our own typed errors is safe to carry along.
-    // eslint-disable-next-line preserve-caught-error
-    throw new Error(
-      `onDelete "rotate": could not rotate the credentials of ${what}: ${
-        messageOf(error) ?? "unknown error"
-      }${retry}`,
+    const failure = await revocationFailure(error, describeTarget(target), before, read);
+    if (failure) throw failure;
+  }
+}
+
+/**
+ * Before a delete: a reset of this resource whose outcome is unknown may
+ * still land, so the delete waits until it is seen or no longer can (a
+ * replacement's credentials must not die after this delete reported success).
+ */
+async function outwaitOwnReset(
+  props: RotationState,
+  read: () => Promise<IssuedCredentials | undefined>,
+): Promise<{ live: IssuedCredentials | undefined } | undefined> {
+  if (!mayStillLandNow(props.unknownOutcomeAt)) return undefined;
+  const live = await outwaitLateLanding(
+    props.unknownOutcomeAt,
+    `The reset of ${describeTarget(props.target as ResetTarget)}`,
+    await read(),
+    read,
+    (reading) =>
+      reading === undefined
+        ? true
+        : !reading.concealed && !stillPrevious(props.pendingRotation, reading),
+  );
+  return { live };
+}
+
+/**
+ * Whether the live credentials are the ones this resource last handed out.
+ * After a partial failure its outputs carry none; the pending marker says
+ * what it had handed out. Credential Protection hides them: the data plane
+ * tells, or, with no token kept, nothing can and the delete refuses.
+ */
+async function stillHandedOut(props: RotationState, live: IssuedCredentials): Promise<boolean> {
+  if (live.concealed && props.token === undefined && props.pendingRotation?.previousHandedOut) {
+    throw new PortableError(
+      `the database has Credential Protection and the last rotation did not finish, so whether the credentials this resource handed out before it still work cannot be told (their token was not kept). Nothing was reset: a reset now could kill a replacement's credentials. If no other resource hands out this database's credentials, reset them in the Upstash console, then run \`pulumi destroy\` again.`,
     );
   }
+  if (live.concealed) return stillAccepted(props);
+  if (props.token !== undefined) return live.token === props.token;
+  return (
+    props.pendingRotation?.previousHandedOut === true && stillPrevious(props.pendingRotation, live)
+  );
+}
+
+/**
+ * What a failed `onDelete: "rotate"` reports, or `undefined` when the
+ * revocation took effect after all: a reset whose answer only was lost, or
+ * one seen to land late within the window.
+ */
+async function revocationFailure(
+  error: unknown,
+  what: string,
+  before: IssuedCredentials | undefined,
+  read: () => Promise<IssuedCredentials | undefined>,
+): Promise<Error | undefined> {
+  // The reset took effect and only its answer is unread: the credentials are dead.
+  if (isRotatedButUnread(error)) return undefined;
+  if (mayStillLand(error) && before !== undefined && !before.concealed) {
+    // Seen within the window, the revocation happened; unseen, it can no longer land.
+    const sent = before;
+    const after = await outwaitLateLanding(
+      new Date().toISOString(),
+      `The reset of ${what}`,
+      sent,
+      async () => (await read()) ?? sent,
+      (live) => live.token !== sent.token,
+    );
+    if (after.token !== sent.token) return undefined;
+    return new Error(
+      `onDelete "rotate": the reset of ${what} ${
+        error.name === "ResetNotObservedError"
+          ? "was answered, but Upstash still reports the previous credentials"
+          : `got no clear answer (${messageOf(error.cause) ?? "none"})`
+      }, and it was not seen to land before it no longer could, so the credentials this resource handed out still work. Run \`pulumi destroy\` again: it resets them once.`,
+    );
+  }
+  // A reset that may still land: a retried delete reads first and never resets twice.
+  const retry = isUnrecordedRotation(error)
+    ? " To finish the delete, run `pulumi destroy` (or `pulumi up`) again: it reads the live credentials and resets only if they are still the ones this resource handed out."
+    : "";
+  // No `cause`: only the message of our own typed errors is safe to carry along.
+  return new Error(
+    `onDelete "rotate": could not rotate the credentials of ${what}: ${
+      messageOf(error) ?? "unknown error"
+    }${retry}`,
+  );
 }
 
 /*
