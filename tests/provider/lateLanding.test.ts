@@ -145,4 +145,91 @@ describe("a change that lands after its run gave up", function () {
     assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 401);
     assert.deepStrictEqual(await aclPasswords(ctx.emulator, "app"), [sha256(updated.state.token!)]);
   });
+
+  describe("a gateway 5xx on every target, its work landing while the run reads", () => {
+    // Within the readings that settle an unknown outcome (about two seconds): the run records
+    // the landed change as its own, sends nothing a second time and hands out what is live.
+    const LANDS_AFTER_MS = 1500;
+    const RESET_TARGETS = {
+      redis: { path: "/v2/redis/reset-password/", target: REDIS },
+      vector: {
+        path: "/v2/vector/index/[^/]+/reset-password",
+        target: { type: "vector", indexId: FIXTURE_IDS.vector },
+      },
+      search: {
+        path: "/v2/search/[^/]+/reset-password",
+        target: { type: "search", indexId: FIXTURE_IDS.search },
+      },
+      qstash: {
+        path: "/v2/qstash/rotate-token/",
+        target: { type: "qstash", qstashUserId: FIXTURE_IDS.qstash },
+      },
+    } as const;
+
+    for (const status of [502, 503, 520, 524]) {
+      const lateAnswer = (path: string, after?: number): Fault => ({
+        ...gateway(path, LANDS_AFTER_MS, after),
+        status,
+      });
+
+      for (const [name, { path, target }] of Object.entries(RESET_TARGETS)) {
+        it(`${name} reset answered ${status}: one reset, and the token handed out works`, async () => {
+          const created = await createThroughProvider({ target, trigger: 1 });
+          ctx.emulator.faults = [lateAnswer(path)];
+          const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+          const resets = posts(new RegExp(path));
+          assert.strictEqual(resets.length, 2, "the reset was sent again");
+          assert.strictEqual(resets[1].status, status, "the gateway's answer did not reach it");
+          assert.strictEqual(ctx.emulator.rotations(new RegExp(path)).length, 2);
+          assert.ok(ctx.emulator.isCurrentCredential(updated.state.token!), "a dead token");
+          assert.ok(!ctx.emulator.isCurrentCredential(created.state.token!));
+          assert.strictEqual(updated.state.unknownOutcomeAt, undefined);
+        });
+      }
+
+      it(`ACL user password answered ${status}: one password added, and it works`, async () => {
+        const created = await createThroughProvider({ target: APP, trigger: 1 });
+        // GETUSER and GENTOKEN go through; the SETUSER is answered with the status.
+        ctx.emulator.faults = [lateAnswer("^/data-plane/", 2)];
+        const updated = await updateThroughProvider(created.id, created.state, { trigger: 2 });
+        const answered = ctx.dataPlaneLog.filter((entry) => entry.fault === "status");
+        assert.deepStrictEqual(
+          answered.map((entry) => entry.status),
+          [status],
+          "the gateway's answer did not reach it",
+        );
+        assert.strictEqual(await pingStatus(ctx.emulator, updated.state.token!), 200);
+        // Overlap kept: the previous password still works, and no third one was added.
+        assert.strictEqual(await pingStatus(ctx.emulator, created.state.token!), 200);
+        assert.deepStrictEqual(
+          new Set(await aclPasswords(ctx.emulator, "app")),
+          new Set([sha256(created.state.token!), sha256(updated.state.token!)]),
+        );
+      });
+
+      it(`signing-key roll answered ${status}: one roll, and the keys handed out are live`, async () => {
+        const created = await createThroughProvider({
+          target: KEYS,
+          trigger: 1,
+          minRollInterval: "0min",
+        });
+        ctx.emulator.faults = [lateAnswer("/v2/keys/rotate$")];
+        const updated = await updateThroughProvider(created.id, created.state, {
+          trigger: 2,
+          minRollInterval: "0min",
+        });
+        const rolls = ctx.dataPlaneLog.filter((entry) => /\/v2\/keys\/rotate$/.test(entry.path));
+        assert.strictEqual(rolls.length, 1, "the roll was sent again");
+        assert.strictEqual(rolls[0].status, status, "the gateway's answer did not reach it");
+        assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
+        const live = ctx.emulator.dataPlane.qstash(
+          ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!,
+        ).signingKeys;
+        assert.deepStrictEqual(
+          [updated.state.currentSigningKey, updated.state.nextSigningKey],
+          [live.current, live.next],
+        );
+      });
+    }
+  });
 });
