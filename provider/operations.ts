@@ -569,10 +569,11 @@ export async function deleteRotation(props: RotationState): Promise<void> {
   // Signing keys: nothing to revoke (check allows only onDelete "keep").
   if (props.target?.type === "qstash-signing-keys") return;
   const target = props.target as ResetTarget;
+  const what = describeTarget(target);
   // Created on first use: a delete that neither waits nor revokes needs no credentials.
   let client: UpstashClient | undefined;
   const read = () => readTarget((client ??= clientFor(props)), target, recordOf(props));
-  const waited = await outwaitOwnReset(props, read);
+  const waited = await outwaitOwnReset(props, what, read);
   if ((props.onDelete ?? "keep") !== "rotate") return;
   let before: IssuedCredentials | undefined;
   try {
@@ -583,7 +584,7 @@ export async function deleteRotation(props: RotationState): Promise<void> {
     if (!(await stillHandedOut(props, before))) return;
     await rotateTarget((client ??= clientFor(props)), target, before);
   } catch (error) {
-    const failure = await revocationFailure(error, describeTarget(target), before, read);
+    const failure = await revocationFailure(error, what, before, read);
     if (failure) throw failure;
   }
 }
@@ -595,12 +596,13 @@ export async function deleteRotation(props: RotationState): Promise<void> {
  */
 async function outwaitOwnReset(
   props: RotationState,
+  what: string,
   read: () => Promise<IssuedCredentials | undefined>,
 ): Promise<{ live: IssuedCredentials | undefined } | undefined> {
   if (!mayStillLandNow(props.unknownOutcomeAt)) return undefined;
   const live = await outwaitLateLanding(
     props.unknownOutcomeAt,
-    `The reset of ${describeTarget(props.target as ResetTarget)}`,
+    `The reset of ${what}`,
     await read(),
     read,
     (reading) =>

@@ -1,5 +1,5 @@
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from "axios";
-import { loadAxios, loadAxiosRetry } from "../libraries";
+import { isLibraryMissing, loadAxios, loadAxiosRetry } from "../libraries";
 import { type RequestGate, sharedRequestGate } from "./concurrency";
 import {
   errorForStatus,
@@ -445,6 +445,9 @@ function parseBody<T>(
   try {
     return spec.parse(body);
   } catch (error) {
+    // Our own install, not Upstash's answer. (Every change is preceded by a read that parses
+    // with the same library, so this fails before anything is changed.)
+    if (isLibraryMissing(error)) throw error;
     throw unreadable(error, run, spec, secrets);
   }
 }

@@ -1,4 +1,5 @@
 import { hasUpstashCode, messageOf, PortableError, type UpstashApiError } from "../http/errors";
+import { isLibraryMissing } from "../libraries";
 
 const reasonOf = (cause: unknown): string =>
   typeof cause === "string" ? cause : (messageOf(cause) ?? "unknown error");
@@ -64,7 +65,7 @@ export class ResetNotObservedError extends UnrecordedRotationError {
 export class CredentialRejectedError extends UnrecordedRotationError {
   constructor(what: string, cause: unknown) {
     super(
-      `The credentials of ${what} were rotated (the previous ones no longer work), but the data plane rejected the new credential: ${reasonOf(cause)} No credential is handed out (consumers get none rather than a dead one). Run \`pulumi up\` again: it records the live credentials once the data plane accepts them, without another reset (\`verify: false\` skips this proof, e.g. on a runner without egress to the data plane).`,
+      `The credentials of ${what} were rotated (the previous ones no longer work), but ${isLibraryMissing(cause) ? "the new credential could not be proven" : "the data plane rejected the new credential"}: ${reasonOf(cause)} No credential is handed out (consumers get none rather than a dead one). Run \`pulumi up\` again: it records the live credentials once the data plane accepts them, without another reset (\`verify: false\` skips this proof, e.g. on a runner without egress to the data plane).`,
       undefined,
     );
     this.name = "CredentialRejectedError";
