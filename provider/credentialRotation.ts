@@ -210,29 +210,25 @@ function propertiesOf(args: CredentialRotationArgs): pulumi.Inputs {
       revokeAllOn: args.revokeAllOn,
       minRollInterval: args.minRollInterval,
     }),
-    ...Object.fromEntries(OUTPUTS.map((output) => [output, undefined])),
+    // Every output, declared so that the engine fills it in.
+    resourceId: undefined,
+    token: undefined,
+    readOnlyToken: undefined,
+    restUrl: undefined,
+    endpoint: undefined,
+    password: undefined,
+    port: undefined,
+    redisUrl: undefined,
+    user: undefined,
+    currentSigningKey: undefined,
+    nextSigningKey: undefined,
+    env: undefined,
+    qstashApi: undefined,
+    rotatedAt: undefined,
+    rotationCount: undefined,
+    status: undefined,
   };
 }
-
-/** The resource's outputs beyond its inputs, declared so that the engine fills them in. */
-const OUTPUTS = [
-  "resourceId",
-  "token",
-  "readOnlyToken",
-  "restUrl",
-  "endpoint",
-  "password",
-  "port",
-  "redisUrl",
-  "user",
-  "currentSigningKey",
-  "nextSigningKey",
-  "env",
-  "qstashApi",
-  "rotatedAt",
-  "rotationCount",
-  "status",
-] as const;
 
 /** The members that are not `undefined`. */
 function definedOnly<T extends object>(values: T): Partial<T> {

@@ -10,6 +10,7 @@ import {
 } from "../helpers/emulator";
 import { useEnvironment } from "../helpers/environment";
 import { failureOf, recordedBy } from "../helpers/failures";
+import type { RotationState } from "../../provider/operations";
 
 const REDIS = { type: "redis", databaseId: FIXTURE_IDS.redis } as const;
 const APP = { type: "redis", databaseId: FIXTURE_IDS.redis, user: "app" } as const;
@@ -35,6 +36,18 @@ describe("a change that lands after its run gave up", function () {
     times: 1,
     ...(after === undefined ? {} : { after }),
   });
+
+  /** The keys handed out are one roll on from the created ones, and they are QStash's live pair. */
+  const assertRolledOnceAndLive = (created: RotationState, updated: RotationState): void => {
+    assert.strictEqual(updated.currentSigningKey, created.nextSigningKey);
+    const live = ctx.emulator.dataPlane.qstash(
+      ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!,
+    ).signingKeys;
+    assert.deepStrictEqual(
+      [updated.currentSigningKey, updated.nextSigningKey],
+      [live.current, live.next],
+    );
+  };
 
   it("a reset: the re-run waits for it and records it, so only one reset lands and the token handed out works", async () => {
     const created = await createThroughProvider({ target: REDIS, trigger: 1 });
@@ -115,14 +128,7 @@ describe("a change that lands after its run gave up", function () {
       minRollInterval: "0min",
     });
     assert.strictEqual(rolls().length, 1, "a second roll replaced both keys receivers had");
-    assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
-    const live = ctx.emulator.dataPlane.qstash(
-      ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!,
-    ).signingKeys;
-    assert.deepStrictEqual(
-      [updated.state.currentSigningKey, updated.state.nextSigningKey],
-      [live.current, live.next],
-    );
+    assertRolledOnceAndLive(created.state, updated.state);
   });
 
   it("an ACL revoke (resetpass): the re-run waits for the late SETUSER, so it cannot kill the password the re-run hands out", async () => {
@@ -221,14 +227,7 @@ describe("a change that lands after its run gave up", function () {
         const rolls = ctx.dataPlaneLog.filter((entry) => /\/v2\/keys\/rotate$/.test(entry.path));
         assert.strictEqual(rolls.length, 1, "the roll was sent again");
         assert.strictEqual(rolls[0].status, status, "the gateway's answer did not reach it");
-        assert.strictEqual(updated.state.currentSigningKey, created.state.nextSigningKey);
-        const live = ctx.emulator.dataPlane.qstash(
-          ctx.emulator.data.qstash.get(FIXTURE_IDS.qstash)!,
-        ).signingKeys;
-        assert.deepStrictEqual(
-          [updated.state.currentSigningKey, updated.state.nextSigningKey],
-          [live.current, live.next],
-        );
+        assertRolledOnceAndLive(created.state, updated.state);
       });
     }
   });
