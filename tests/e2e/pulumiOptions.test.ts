@@ -129,6 +129,13 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
   /** Every reset since the log was cleared, all resources together. */
   const totalResets = () => emulator.rotations().length;
 
+  /** `step` reset each named rotation as often as given, and no other. */
+  function assertOnlyResets(step: string, expected: Record<string, number>): void {
+    for (const [name, count] of Object.entries(expected)) assertResets(step, name, count);
+    const total = Object.values(expected).reduce((sum, count) => sum + count, 0);
+    assert.strictEqual(totalResets(), total);
+  }
+
   async function handedOut(): Promise<Record<string, HandedOut>> {
     const outputs = await user.pulumiJson<{ credentials: Record<string, HandedOut> }>(
       dir,
@@ -154,6 +161,13 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       assert.ok(emulator.isCurrentCredential(value), `${name} hands out a dead credential`);
     }
     assert.strictEqual(await pingStatus(emulator, credentials.token, db.database_id), 200);
+  }
+
+  /** The stack's outputs now, each of `names` handing out live credentials. */
+  async function assertHandedOutLive(...names: string[]): Promise<Record<string, HandedOut>> {
+    const outputs = await handedOut();
+    for (const name of names) await assertLive(name, outputs);
+    return outputs;
   }
 
   async function assertDead(name: string, credentials: HandedOut): Promise<void> {
@@ -224,14 +238,10 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
         result: "succeeded",
         changes: { replace: 2, same: 7 },
       });
-      assertResets("replacementTrigger", "rt-keep", 1);
       // onDelete "rotate" on the replaced resource: the live token is the replacement's by
       // then, so its delete must leave it alone.
-      assertResets("replacementTrigger", "rt-rotate", 1);
-      assert.strictEqual(totalResets(), 2);
-      const after = await handedOut();
-      await assertLive("rt-keep", after);
-      await assertLive("rt-rotate", after);
+      assertOnlyResets("replacementTrigger", { "rt-keep": 1, "rt-rotate": 1 });
+      await assertHandedOutLive("rt-keep", "rt-rotate");
       await assertDead("rt-keep", before["rt-keep"]);
       await assertDead("rt-rotate", before["rt-rotate"]);
     });
@@ -244,12 +254,8 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       await writeProgramConfig();
       await up();
       assert.deepStrictEqual((await lastChanges()).changes, { replace: 2, same: 7 });
-      assertResets("replacementTrigger + trigger", "rt-keep", 1);
-      assertResets("replacementTrigger + trigger", "rt-rotate", 1);
-      assert.strictEqual(totalResets(), 2);
-      const after = await handedOut();
-      await assertLive("rt-keep", after);
-      await assertLive("rt-rotate", after);
+      assertOnlyResets("replacementTrigger + trigger", { "rt-keep": 1, "rt-rotate": 1 });
+      await assertHandedOutLive("rt-keep", "rt-rotate");
     });
 
     it("afterwards a trigger alone is an in-place update with one reset (the new replacementTrigger was recorded)", async () => {
@@ -257,12 +263,8 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       await writeProgramConfig();
       await up();
       assert.deepStrictEqual((await lastChanges()).changes, { update: 2, same: 7 });
-      assertResets("trigger after replacementTrigger", "rt-keep", 1);
-      assertResets("trigger after replacementTrigger", "rt-rotate", 1);
-      assert.strictEqual(totalResets(), 2);
-      const after = await handedOut();
-      await assertLive("rt-keep", after);
-      await assertLive("rt-rotate", after);
+      assertOnlyResets("trigger after replacementTrigger", { "rt-keep": 1, "rt-rotate": 1 });
+      await assertHandedOutLive("rt-keep", "rt-rotate");
     });
   });
 
@@ -274,12 +276,8 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       emulator.log.length = 0;
       await up("--replace", keep, "--replace", rotate);
       assert.deepStrictEqual((await lastChanges()).changes, { replace: 2, same: 7 });
-      assertResets("up --replace", "cli-keep", 1);
-      assertResets("up --replace", "cli-rotate", 1);
-      assert.strictEqual(totalResets(), 2);
-      const after = await handedOut();
-      await assertLive("cli-keep", after);
-      await assertLive("cli-rotate", after);
+      assertOnlyResets("up --replace", { "cli-keep": 1, "cli-rotate": 1 });
+      await assertHandedOutLive("cli-keep", "cli-rotate");
       await assertDead("cli-rotate", before["cli-rotate"]);
     });
   });
@@ -292,13 +290,9 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       await writeProgramConfig();
       await up();
       assert.deepStrictEqual((await lastChanges()).changes, { replace: 2, same: 7 });
-      assertResets("deleteBeforeReplace", "dbr-keep", 1);
-      assertResets("deleteBeforeReplace", "dbr-rotate", 2);
-      assert.strictEqual(totalResets(), 3);
+      assertOnlyResets("deleteBeforeReplace", { "dbr-keep": 1, "dbr-rotate": 2 });
       // The create's reset came last: what is handed out is what the database holds now.
-      const after = await handedOut();
-      await assertLive("dbr-keep", after);
-      await assertLive("dbr-rotate", after);
+      await assertHandedOutLive("dbr-keep", "dbr-rotate");
       await assertDead("dbr-rotate", before["dbr-rotate"]);
     });
   });
@@ -336,9 +330,8 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       await writeProgramConfig();
       await up();
       assert.deepStrictEqual((await lastChanges()).changes, { update: 1, same: 7 });
-      assertResets("protect + trigger", "guarded", 1);
-      assert.strictEqual(totalResets(), 1);
-      await assertLive("guarded", await handedOut());
+      assertOnlyResets("protect + trigger", { guarded: 1 });
+      await assertHandedOutLive("guarded");
     });
 
     it("a replacement by replacementTrigger fails loudly with nothing reset; the outputs stay live", async () => {
@@ -351,8 +344,7 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       assert.match(message, MARKED_FOR_PROTECTION);
       assert.doesNotMatch(message, STACK_TRACE);
       assert.deepStrictEqual((await lastChanges()).result, "failed");
-      assertResets("protect + replacementTrigger", "guarded", 0);
-      assert.strictEqual(totalResets(), 0);
+      assertOnlyResets("protect + replacementTrigger", { guarded: 0 });
       assert.deepStrictEqual(await handedOut(), before);
       await assertLive("guarded", before);
       specs.guarded.replacementTrigger = "r1";
@@ -368,8 +360,7 @@ describe("Pulumi resource options with a rotation, through the plain CLI", funct
       assert.match(message, UNABLE_TO_REPLACE);
       assert.match(message, MARKED_FOR_PROTECTION);
       assert.doesNotMatch(message, STACK_TRACE);
-      assertResets("protect + up --replace", "guarded", 0);
-      assert.strictEqual(totalResets(), 0);
+      assertOnlyResets("protect + up --replace", { guarded: 0 });
       await assertLive("guarded", before);
     });
 
