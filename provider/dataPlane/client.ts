@@ -185,23 +185,55 @@ function codeForStatus(status: number): DataPlaneErrorCode {
  */
 export async function dataPlaneRequest(call: DataPlaneCall): Promise<unknown> {
   const run = resolveRun(call);
+  const budgetMs = call.budgetMs ?? envMs("UPSTASH_API_MAX_TOTAL_MS", 60_000);
+  const { outcome, attempts } = await retryWithinBudget(budgetMs, (timeoutMs) =>
+    attempt(run, timeoutMs),
+  );
+  if (outcome.succeeded) return decodeAnswer(run, outcome.value, attempts);
+  throw failedCall(run, outcome.failure, attempts);
+}
+
+/** How one attempt ended: a result, or a failure and whether to try again. */
+export type AttemptOutcome<T, F> =
+  | { succeeded: true; value: T }
+  | {
+      succeeded: false;
+      failure: F;
+      retry: boolean;
+      /** A wait the answer asked for (429 Retry-After); otherwise the backoff. */
+      waitMs?: number;
+    };
+
+/**
+ * The pacing every data-plane exchange shares (HTTP requests and the Redis
+ * protocol proof): `attempt` runs until it succeeds, says not to retry, or
+ * the next wait plus a short attempt would end past `budgetMs`. Each attempt
+ * gets `UPSTASH_API_TIMEOUT_MS` (default 30 s) or what is left of the budget;
+ * waits double from `UPSTASH_API_RETRY_BASE_MS` (default 250 ms) up to 20 s.
+ * Returns the last outcome and how many attempts it took.
+ */
+export async function retryWithinBudget<T, F>(
+  budgetMs: number,
+  attempt: (timeoutMs: number) => Promise<AttemptOutcome<T, F>>,
+): Promise<{ outcome: AttemptOutcome<T, F>; attempts: number }> {
+  const deadline = Date.now() + budgetMs;
+  const attemptMs = envMs("UPSTASH_API_TIMEOUT_MS", 30_000);
+  const baseMs = envMs("UPSTASH_API_RETRY_BASE_MS", 250);
   for (let attempts = 1; ; attempts++) {
-    const outcome = await attempt(run, attempts);
-    if (outcome.succeeded) return decodeAnswer(run, outcome, attempts);
-    if (mustGiveUp(run, outcome)) throw failedCall(run, outcome.failure, attempts);
-    await pause(outcome.waitMs);
+    const outcome = await attempt(Math.max(1, Math.min(attemptMs, deadline - Date.now())));
+    if (outcome.succeeded || !outcome.retry) return { outcome, attempts };
+    const waitMs = outcome.waitMs ?? Math.min(20_000, baseMs * 2 ** (attempts - 1));
+    if (Date.now() + waitMs + Math.min(100, attemptMs) > deadline) return { outcome, attempts };
+    await pause(waitMs);
   }
 }
 
-/** One data-plane call: what it sends where, and how long it may keep trying. */
+/** One data-plane call: what it sends where. */
 interface DataPlaneRun {
   readonly call: DataPlaneCall;
   readonly url: string;
   readonly secrets: readonly (string | undefined)[];
   readonly idempotent: boolean;
-  readonly deadline: number;
-  readonly attemptMs: number;
-  readonly baseMs: number;
   /** Whether some attempt may have been carried out without a success answer. */
   outcomeUnknown: boolean;
 }
@@ -214,10 +246,11 @@ interface Failure {
   detail?: string;
 }
 
-/** How one attempt ended: a 2xx to decode, or a failure and whether (and when) to repeat it. */
-type Attempt =
-  | { succeeded: true; status: number; text: string }
-  | { succeeded: false; failure: Failure; retry: boolean; waitMs: number };
+/** A 2xx as it arrived, before it is decoded. */
+interface Answer {
+  status: number;
+  text: string;
+}
 
 function resolveRun(call: DataPlaneCall): DataPlaneRun {
   return {
@@ -225,21 +258,18 @@ function resolveRun(call: DataPlaneCall): DataPlaneRun {
     url: dataPlaneUrl(call.host, call.path),
     secrets: [call.token, ...(call.secrets ?? [])],
     idempotent: call.idempotent ?? call.method === "GET",
-    deadline: Date.now() + (call.budgetMs ?? envMs("UPSTASH_API_MAX_TOTAL_MS", 60_000)),
-    attemptMs: envMs("UPSTASH_API_TIMEOUT_MS", 30_000),
-    baseMs: envMs("UPSTASH_API_RETRY_BASE_MS", 250),
     outcomeUnknown: false,
   };
 }
 
-async function attempt(run: DataPlaneRun, attempts: number): Promise<Attempt> {
-  const timeout = Math.max(1, Math.min(run.attemptMs, run.deadline - Date.now()));
-  const backoffMs = Math.min(20_000, run.baseMs * 2 ** (attempts - 1));
+async function attempt(
+  run: DataPlaneRun,
+  timeoutMs: number,
+): Promise<AttemptOutcome<Answer, Failure>> {
   try {
-    const response = await send(run, timeout);
-    return classifyAnswer(run, response, backoffMs);
+    return classifyAnswer(run, await send(run, timeoutMs));
   } catch (error) {
-    return classifyFailure(run, error, backoffMs);
+    return classifyFailure(run, error);
   }
 }
 
@@ -266,18 +296,17 @@ function send(run: DataPlaneRun, timeout: number): Promise<AxiosResponse<string>
 function classifyAnswer(
   run: DataPlaneRun,
   response: AxiosResponse<string>,
-  backoffMs: number,
-): Attempt {
+): AttemptOutcome<Answer, Failure> {
   const text = typeof response.data === "string" ? response.data : "";
   const status = response.status;
-  if (status >= 200 && status < 300) return { succeeded: true, status, text };
+  if (status >= 200 && status < 300) return { succeeded: true, value: { status, text } };
   const failure = { code: codeForStatus(status), status, said: saidIn(text, run.secrets) };
   if (status >= 500) run.outcomeUnknown = true;
   const retryAfter = Number(response.headers["retry-after"]);
   return {
     succeeded: false,
     failure,
-    waitMs: status === 429 && Number.isFinite(retryAfter) ? retryAfter * 1000 : backoffMs,
+    waitMs: status === 429 && Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
     retry:
       status === 429 ||
       (status >= 500 && run.idempotent) ||
@@ -286,7 +315,7 @@ function classifyAnswer(
 }
 
 /** No answer at all: whether it reached the server decides whether a retry is safe. */
-function classifyFailure(run: DataPlaneRun, error: unknown, backoffMs: number): Attempt {
+function classifyFailure(run: DataPlaneRun, error: unknown): AttemptOutcome<Answer, Failure> {
   const code = String((error as { code?: unknown }).code ?? "");
   const cause = String((error as { cause?: { code?: unknown } }).cause?.code ?? "");
   const notSent = NOT_SENT.includes(code) || NOT_SENT.includes(cause);
@@ -299,21 +328,10 @@ function classifyFailure(run: DataPlaneRun, error: unknown, backoffMs: number): 
       detail: code || redact(messageOf(error) ?? "", run.secrets) || undefined,
     },
     retry: notSent || run.idempotent,
-    waitMs: backoffMs,
   };
 }
 
-function mustGiveUp(run: DataPlaneRun, outcome: { retry: boolean; waitMs: number }): boolean {
-  return (
-    !outcome.retry || Date.now() + outcome.waitMs + Math.min(100, run.attemptMs) > run.deadline
-  );
-}
-
-function decodeAnswer(
-  run: DataPlaneRun,
-  answer: { status: number; text: string },
-  attempts: number,
-): unknown {
+function decodeAnswer(run: DataPlaneRun, answer: Answer, attempts: number): unknown {
   try {
     return JSON.parse(answer.text) as unknown;
   } catch {

@@ -4,10 +4,15 @@
  * connection, TLS to the database's port (or wherever `UPSTASH_DATA_PLANE_URL`
  * points), and a typed error that never carries the password.
  */
-import { setTimeout as pause } from "timers/promises";
 import type { Redis as RedisClient } from "ioredis";
 import { PortableError, redact, redactTokenLike } from "../http/errors";
-import { dataPlaneBase, DataPlaneError, envMs, type DataPlaneErrorCode } from "./client";
+import {
+  dataPlaneBase,
+  DataPlaneError,
+  retryWithinBudget,
+  type AttemptOutcome,
+  type DataPlaneErrorCode,
+} from "./client";
 import { loadIoredis } from "../libraries";
 
 /** Where a Redis connection goes, and whether it speaks TLS there. */
@@ -70,10 +75,17 @@ export function redisConnection(redisUrl: string): RedisConnection {
   };
 }
 
-/** How one attempt ended: authenticated, or why not and whether another attempt may help. */
-type Attempt =
-  | { proven: true }
-  | { proven: false; code: DataPlaneErrorCode; said?: string; detail?: string; retry: boolean };
+/** Why a connection did not prove the password, in the terms of a `DataPlaneError`. */
+interface Refusal {
+  code: DataPlaneErrorCode;
+  said?: string;
+  detail?: string;
+}
+
+/** How one connection ended: authenticated, or why not and whether another may help. */
+type Attempt = AttemptOutcome<void, Refusal>;
+
+const PROVEN: Attempt = { succeeded: true, value: undefined };
 
 /** Redis errors that say the server is busy rather than that the credential is wrong. */
 const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/;
@@ -171,11 +183,10 @@ function authenticate(session: Session, connection: RedisConnection): Promise<"O
 async function ping(session: Session): Promise<Attempt> {
   session.stage = "ping";
   const pong = await session.client.ping();
-  if (pong === "PONG") return { proven: true };
+  if (pong === "PONG") return PROVEN;
   return {
-    proven: false,
-    code: "malformed_response",
-    detail: "PING did not answer PONG",
+    succeeded: false,
+    failure: { code: "malformed_response", detail: "PING did not answer PONG" },
     retry: false,
   };
 }
@@ -196,17 +207,18 @@ function failedAttempt(
   const code = String((session.lastError as { code?: unknown } | undefined)?.code ?? "");
   if (session.timedOut || /timed out/i.test(String((error as { message?: unknown }).message))) {
     return {
-      proven: false,
-      code: "timeout",
-      detail: `no answer within ${timeoutMs} ms`,
+      succeeded: false,
+      failure: { code: "timeout", detail: `no answer within ${timeoutMs} ms` },
       retry: true,
     };
   }
   const stageText = { connect: "connecting", auth: "AUTH", ping: "PING" }[session.stage];
   return {
-    proven: false,
-    code: /ETIMEDOUT/.test(code) ? "timeout" : "network",
-    detail: code ? `${code} while ${stageText}` : `the connection closed during ${stageText}`,
+    succeeded: false,
+    failure: {
+      code: /ETIMEDOUT/.test(code) ? "timeout" : "network",
+      detail: code ? `${code} while ${stageText}` : `the connection closed during ${stageText}`,
+    },
     retry: true,
   };
 }
@@ -215,14 +227,15 @@ function failedAttempt(
 function refusal(said: string, stage: Session["stage"], secrets: readonly string[]): Attempt {
   const words = redactTokenLike(redact(said.replace(/\s+/g, " "), secrets)).slice(0, 200);
   // NOPERM: the user may not run PING, but AUTH already accepted the password.
-  if (stage === "ping" && /^NOPERM\b/.test(said)) return { proven: true };
-  if (TRANSIENT.test(said))
-    return { proven: false, code: "server_error", said: words, retry: true };
+  if (stage === "ping" && /^NOPERM\b/.test(said)) return PROVEN;
+  if (TRANSIENT.test(said)) {
+    return { succeeded: false, failure: { code: "server_error", said: words }, retry: true };
+  }
   // A fresh password may not have reached every node yet: asked again within the budget.
   const refused = /^(WRONGPASS|NOAUTH)\b/.test(said) || /invalid password/i.test(said);
   return refused
-    ? { proven: false, code: "unauthorized", said: words, retry: true }
-    : { proven: false, code: "bad_request", said: words, retry: false };
+    ? { succeeded: false, failure: { code: "unauthorized", said: words }, retry: true }
+    : { succeeded: false, failure: { code: "bad_request", said: words }, retry: false };
 }
 
 /**
@@ -241,24 +254,16 @@ export async function proveRedisUrl(
   const original = new URL(redisUrl);
   const shown = `${original.hostname}:${Number(original.port) || 6379}`;
   const secrets = [connection.password];
-  const deadline = Date.now() + budgetMs;
-  const attemptMs = envMs("UPSTASH_API_TIMEOUT_MS", 30_000);
-  const baseMs = envMs("UPSTASH_API_RETRY_BASE_MS", 250);
-  for (let attempts = 1; ; attempts++) {
-    const timeout = Math.max(1, Math.min(attemptMs, deadline - Date.now()));
-    const outcome = await attempt(connection, timeout, secrets);
-    if (outcome.proven) return;
-    const waitMs = Math.min(20_000, baseMs * 2 ** (attempts - 1));
-    if (!outcome.retry || Date.now() + waitMs + Math.min(100, attemptMs) > deadline) {
-      throw new DataPlaneError(outcome.code, {
-        operation,
-        host: shown,
-        upstashMessage: outcome.said,
-        detail: outcome.detail,
-        attempts,
-        outcomeUnknown: false,
-      });
-    }
-    await pause(waitMs);
-  }
+  const { outcome, attempts } = await retryWithinBudget(budgetMs, (timeoutMs) =>
+    attempt(connection, timeoutMs, secrets),
+  );
+  if (outcome.succeeded) return;
+  throw new DataPlaneError(outcome.failure.code, {
+    operation,
+    host: shown,
+    upstashMessage: outcome.failure.said,
+    detail: outcome.failure.detail,
+    attempts,
+    outcomeUnknown: false,
+  });
 }
