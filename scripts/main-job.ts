@@ -14,7 +14,12 @@ import { readFileSync, rmSync } from "fs";
 import path from "path";
 import { setTimeout as sleep } from "timers/promises";
 import { Receiver } from "@upstash/qstash";
-import { emulatorEnvironment, dataPlaneStatus, startEmulator } from "../emulator/server";
+import {
+  emulatorEnvironment,
+  dataPlaneStatus,
+  startEmulator,
+  type UpstashEmulator,
+} from "../emulator/server";
 import { addRedis, FIXTURE_IDS } from "../emulator/state";
 import { makeTempRoot } from "../tests/harness/tempProject";
 import { PulumiUser } from "../tests/harness/pulumiCli";
@@ -89,6 +94,112 @@ function printEvents(jsonLines: string): void {
   }
 }
 
+/** Records a promise the demo checks; "yes" or "no" for the printout. */
+type Check = (kept: boolean, promise: string) => string;
+
+/** The stack's outputs as `pulumi stack output --json --show-secrets` gives them. */
+type Outputs = Record<string, unknown>;
+
+const restToken = (all: Outputs, name: "redisEnv" | "redisAclEnv"): string =>
+  (all[name] as Record<string, string>).UPSTASH_REDIS_REST_TOKEN;
+
+/** The consumer on the database credentials (reset) and the one on the ACL user's (overlap). */
+interface ConsumerLoops {
+  reset: ConsumerLoop;
+  overlap: ConsumerLoop;
+}
+
+const signingKeys = (all: Outputs): SigningKeysEnv => all.signingKeysEnv as SigningKeysEnv;
+
+/**
+ * Two applications that hold the credentials of the first up and get the new
+ * ones only after `bump` (the next up) has finished, as a deployment that
+ * reads its secrets at rollout does: one on the database credentials, one on
+ * the ACL user's. The consumer loop keeps one key per database, so the ACL
+ * user's loop runs on a database of its own.
+ */
+async function bumpWithConsumers(
+  emulator: UpstashEmulator,
+  first: Outputs,
+  aclDatabaseId: string,
+  bump: () => Promise<Outputs>,
+): Promise<{ second: Outputs; loops: ConsumerLoops }> {
+  const loops = {
+    reset: new ConsumerLoop(emulator, FIXTURE_IDS.redis),
+    overlap: new ConsumerLoop(emulator, aclDatabaseId),
+  };
+  loops.reset.use(restToken(first, "redisEnv"));
+  loops.overlap.use(restToken(first, "redisAclEnv"));
+  loops.reset.start();
+  loops.overlap.start();
+  try {
+    const second = await bump();
+    loops.reset.use(restToken(second, "redisEnv"));
+    loops.overlap.use(restToken(second, "redisAclEnv"));
+    await sleep(300); // a moment on the new credentials, to show that they serve
+    return { second, loops };
+  } finally {
+    await Promise.all([loops.reset.stop(), loops.overlap.stop()]);
+  }
+}
+
+/** The consumer loops' table, and the promises they check. */
+function checkConsumers(loops: ConsumerLoops, check: Check): void {
+  console.log("\nconsumer loops across the bumped up (SET+GET, new credentials read after it):");
+  const rows = [
+    ["reset (database credentials)", loops.reset],
+    ['overlap (ACL user "app")', loops.overlap],
+  ] as const;
+  printTable(
+    ["mode", "requests", "failed", "failed %"],
+    rows.map(([mode, loop]) => [
+      mode,
+      count(loop.requests),
+      count(loop.failed),
+      percent(loop.failed, loop.requests),
+    ]),
+  );
+  check(loops.overlap.requests > 0 && loops.reset.requests > 0, "the consumer loops ran");
+  check(loops.overlap.failed === 0, "no request with the ACL user's credentials failed");
+  // Without failures on the reset side the loops measured nothing, and the
+  // overlap's zero would prove nothing either.
+  check(loops.reset.failed > 0, "the reset broke the consumer that held the old credentials");
+}
+
+/** The keys rolled once, and a receiver still holding the previous pair accepts the new signatures. */
+async function checkSigningKeys(
+  previousKeys: SigningKeysEnv,
+  newKeys: SigningKeysEnv,
+  check: Check,
+): Promise<{ rolledOnce: string; receiverKept: string }> {
+  const rolledOnce = check(
+    newKeys.QSTASH_CURRENT_SIGNING_KEY === previousKeys.QSTASH_NEXT_SIGNING_KEY &&
+      newKeys.QSTASH_NEXT_SIGNING_KEY !== previousKeys.QSTASH_NEXT_SIGNING_KEY,
+    "the signing keys rolled once (the new current is the previous next)",
+  );
+  console.log(`signing keys: rolled once (the new current is the previous next): ${rolledOnce}`);
+  const receiverKept = check(
+    await verifies(previousKeys, newKeys.QSTASH_CURRENT_SIGNING_KEY),
+    "a receiver with the previous signing keys verifies the new signatures",
+  );
+  console.log(
+    `signing keys: a receiver with the previous pair verifies the new signatures: ${receiverKept}`,
+  );
+  return { rolledOnce, receiverKept };
+}
+
+/** How many files (the backend's, and the stack's config file) hold any of `secrets` in plaintext. */
+function plaintextSecretFiles(backendDir: string, secrets: string[], check: Check): number {
+  const leaking = filesContaining(backendDir, secrets);
+  const config = readFileSync(STACK_CONFIG, "utf8");
+  const configLeaks = secrets.filter((secret) => config.includes(secret));
+  check(leaking.length === 0 && configLeaks.length === 0, "no file holds a plaintext secret");
+  console.log(
+    `files holding a plaintext secret: ${leaking.length} in the backend folder, ${configLeaks.length} in Pulumi.demo.yaml`,
+  );
+  return leaking.length + configLeaks.length;
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const cliDir = ensurePulumiCli();
@@ -112,21 +223,16 @@ async function main(): Promise<void> {
       printEvents(events);
     }
   };
-  const outputs = async (): Promise<Record<string, unknown>> =>
+  const outputs = async (): Promise<Outputs> =>
     user.pulumiJson(REPO_ROOT, "stack", "output", "--json", "--show-secrets");
-  const restToken = (all: Record<string, unknown>, name: "redisEnv" | "redisAclEnv"): string =>
-    (all[name] as Record<string, string>).UPSTASH_REDIS_REST_TOKEN;
-  const signingKeys = (all: Record<string, unknown>): SigningKeysEnv =>
-    all.signingKeysEnv as SigningKeysEnv;
   /** The promises this run broke: any makes the demo fail. */
   const broken: string[] = [];
-  const check = (kept: boolean, promise: string): string => {
+  const check: Check = (kept, promise) => {
     if (!kept) broken.push(promise);
     return kept ? "yes" : "no";
   };
 
-  // The consumer loop keeps one key per database, so the ACL user's loop needs
-  // a database other than the one the reset loop writes to.
+  // The ACL user's consumer loop needs a database of its own (see bumpWithConsumers).
   const aclDatabaseId = addRedis(emulator.data).database_id;
 
   console.log(`emulator: ${emulator.url}    backend: ${user.backendDir}`);
@@ -142,31 +248,14 @@ async function main(): Promise<void> {
     const firstToken = restToken(first, "redisEnv");
     const firstAclToken = restToken(first, "redisAclEnv");
 
-    // Two applications that hold the credentials of the first up and get the
-    // new ones only after the next up has finished, as a deployment that reads
-    // its secrets at rollout does.
-    const loops = {
-      reset: new ConsumerLoop(emulator, FIXTURE_IDS.redis),
-      overlap: new ConsumerLoop(emulator, aclDatabaseId),
-    };
-    loops.reset.use(firstToken);
-    loops.overlap.use(firstAclToken);
-    loops.reset.start();
-    loops.overlap.start();
-    let second: Record<string, unknown>;
-    try {
+    const { second, loops } = await bumpWithConsumers(emulator, first, aclDatabaseId, async () => {
       await user.pulumi(REPO_ROOT, "config", "set", "trigger", `bumped-${Date.now()}`);
       await run(
         "pulumi up with the trigger bumped (rotates in place; consumers keep running)",
         "up",
       );
-      second = await outputs();
-      loops.reset.use(restToken(second, "redisEnv"));
-      loops.overlap.use(restToken(second, "redisAclEnv"));
-      await sleep(300); // a moment on the new credentials, to show that they serve
-    } finally {
-      await Promise.all([loops.reset.stop(), loops.overlap.stop()]);
-    }
+      return outputs();
+    });
     const secondToken = restToken(second, "redisEnv");
     const secondAclToken = restToken(second, "redisAclEnv");
     const masked = await user.pulumiJson<Record<string, unknown>>(
@@ -206,41 +295,11 @@ async function main(): Promise<void> {
       `ACL user "app": previous token ${mask(firstAclToken)} answers ${oldAclStatus} (valid until the next rotation), new token ${mask(secondAclToken)} answers ${newAclStatus}`,
     );
 
-    console.log("\nconsumer loops across the bumped up (SET+GET, new credentials read after it):");
-    const rows = [
-      ["reset (database credentials)", loops.reset],
-      ['overlap (ACL user "app")', loops.overlap],
-    ] as const;
-    printTable(
-      ["mode", "requests", "failed", "failed %"],
-      rows.map(([mode, loop]) => [
-        mode,
-        count(loop.requests),
-        count(loop.failed),
-        percent(loop.failed, loop.requests),
-      ]),
-    );
-    check(loops.overlap.requests > 0 && loops.reset.requests > 0, "the consumer loops ran");
-    check(loops.overlap.failed === 0, "no request with the ACL user's credentials failed");
-    // Without failures on the reset side the loops measured nothing, and the
-    // overlap's zero would prove nothing either.
-    check(loops.reset.failed > 0, "the reset broke the consumer that held the old credentials");
+    checkConsumers(loops, check);
 
     const previousKeys = signingKeys(first);
     const newKeys = signingKeys(second);
-    const rolledOnce = check(
-      newKeys.QSTASH_CURRENT_SIGNING_KEY === previousKeys.QSTASH_NEXT_SIGNING_KEY &&
-        newKeys.QSTASH_NEXT_SIGNING_KEY !== previousKeys.QSTASH_NEXT_SIGNING_KEY,
-      "the signing keys rolled once (the new current is the previous next)",
-    );
-    console.log(`signing keys: rolled once (the new current is the previous next): ${rolledOnce}`);
-    const receiverKept = check(
-      await verifies(previousKeys, newKeys.QSTASH_CURRENT_SIGNING_KEY),
-      "a receiver with the previous signing keys verifies the new signatures",
-    );
-    console.log(
-      `signing keys: a receiver with the previous pair verifies the new signatures: ${receiverKept}`,
-    );
+    const { rolledOnce, receiverKept } = await checkSigningKeys(previousKeys, newKeys, check);
 
     const secrets = [
       emulator.data.account.apiKey,
@@ -251,13 +310,7 @@ async function main(): Promise<void> {
       ...Object.values(previousKeys),
       ...Object.values(newKeys),
     ];
-    const leaking = filesContaining(user.backendDir, secrets);
-    const config = readFileSync(STACK_CONFIG, "utf8");
-    const configLeaks = secrets.filter((secret) => config.includes(secret));
-    check(leaking.length === 0 && configLeaks.length === 0, "no file holds a plaintext secret");
-    console.log(
-      `files holding a plaintext secret: ${leaking.length} in the backend folder, ${configLeaks.length} in Pulumi.demo.yaml`,
-    );
+    const plaintext = plaintextSecretFiles(user.backendDir, secrets, check);
 
     const before = emulator.rotations().length;
     await run("pulumi destroy (the QStash rotation has onDelete: rotate)", "destroy");
@@ -278,7 +331,7 @@ async function main(): Promise<void> {
       `signing keys rolled once: ${rolledOnce}; a receiver with the previous pair verifies the new signatures: ${receiverKept}`,
     );
     console.log(
-      `old Redis token ${oldStatus}, new ${newStatus}; plaintext secrets in files: ${leaking.length + configLeaks.length}; resets by destroy: ${destroyResets}`,
+      `old Redis token ${oldStatus}, new ${newStatus}; plaintext secrets in files: ${plaintext}; resets by destroy: ${destroyResets}`,
     );
     console.log(
       broken.length === 0
